@@ -1,0 +1,191 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { UserError } from '../../errors.js';
+import { taskTable, type TaskRow } from '../../plans/tasks.js';
+import { parseCount, parseCountList, parseFraction } from '../parse.js';
+import type { CliIO } from '../io.js';
+
+interface PlanOptions {
+  perTask?: number;
+  target: number[];
+  buffer: number;
+  from?: string;
+  use: 'safe' | 'max';
+  cluster?: string;
+  service?: string;
+  json?: boolean;
+}
+
+/** Where the per-task number came from. */
+interface PerTask {
+  value: number;
+  from: 'flag' | { file: string; field: 'verdict.safeLimit' | 'verdict.maxReliable' };
+  cluster?: string;
+  service?: string;
+}
+
+export function planCommand(io: CliIO): Command {
+  return new Command('plan')
+    .description('how many tasks hold N connections, from a measured per-task capacity')
+    .requiredOption(
+      '--target <list>',
+      'connections to serve, e.g. 10000 or 1000,10000,100000',
+      parseCountList,
+    )
+    .option('--per-task <n>', 'connections one task holds (a measured safe limit)', parseCount)
+    .option('--from <result.json>', 'take the per-task number from a saved capacity result')
+    .addOption(
+      new Option('--use <which>', 'with --from: the safe limit or the maximum reliable count')
+        .choices(['safe', 'max'])
+        .default('safe'),
+    )
+    .option('--buffer <fraction>', 'headroom on top of the target, 20% or 0.2', parseFraction, 0.2)
+    .option('--cluster <name>', 'ECS cluster for the update-service line')
+    .option('--service <name>', 'ECS service for the update-service line')
+    .option('--json', 'print the plan as JSON')
+    .action(async (o: PlanOptions) => {
+      const perTask = await resolvePerTask(o, io);
+      const rows = taskTable(o.target, perTask.value, o.buffer);
+      const cluster = o.cluster ?? perTask.cluster ?? '<cluster>';
+      const service = o.service ?? perTask.service ?? '<service>';
+      const command = (tasks: number): string =>
+        `aws ecs update-service --cluster ${cluster} --service ${service} --desired-count ${tasks}`;
+      if (o.json) {
+        const out = {
+          perTask: perTask.value,
+          perTaskFrom: perTask.from,
+          buffer: o.buffer,
+          ...(rows.length === 1 ? { tasks: rows[0].tasks } : {}),
+          rows,
+          commands: rows.map((r) => command(r.tasks)),
+        };
+        io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      io.stdout.write(
+        rows.length === 1 ? renderOne(rows[0], perTask, command) : renderTable(rows, perTask, command),
+      );
+    });
+}
+
+const int = (n: number): string => n.toLocaleString('en-US');
+const dec = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 4 });
+
+function source(p: PerTask): string {
+  return p.from === 'flag' ? 'given with --per-task' : `${p.from.field} of ${p.from.file}`;
+}
+
+function renderOne(r: TaskRow, p: PerTask, command: (n: number) => string): string {
+  const factor = dec(1 + r.buffer);
+  return [
+    `${int(r.target)} connections at ${int(r.perTask)} per task (${source(p)}), ${dec(r.buffer * 100)}% buffer:`,
+    '',
+    `  ${int(r.target)} / ${int(r.perTask)} = ${dec(r.base)} tasks`,
+    `  ${dec(r.base)} × ${factor} = ${dec(r.exact)} → ${r.tasks} tasks (room for ${int(r.capacity)} connections)`,
+    '',
+    `Tasks needed: ${r.tasks}`,
+    '',
+    `  ${command(r.tasks)}`,
+    '',
+  ].join('\n');
+}
+
+function renderTable(rows: TaskRow[], p: PerTask, command: (n: number) => string): string {
+  const factor = dec(1 + rows[0].buffer);
+  const head = ['target', 'target / per task', `× ${factor}`, 'tasks', 'room for'];
+  const body = rows.map((r) => [int(r.target), dec(r.base), dec(r.exact), String(r.tasks), int(r.capacity)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`;
+  return [
+    `${int(rows[0].perTask)} connections per task (${source(p)}), ${dec(rows[0].buffer * 100)}% buffer:`,
+    '',
+    line(head),
+    ...body.map(line),
+    '',
+    ...rows.flatMap((r) => [`  # ${int(r.target)} connections`, `  ${command(r.tasks)}`]),
+    '',
+  ].join('\n');
+}
+
+async function resolvePerTask(o: PlanOptions, io: CliIO): Promise<PerTask> {
+  if (o.perTask !== undefined && o.from !== undefined)
+    throw new UserError('use --per-task or --from, not both');
+  if (o.perTask !== undefined) return { value: o.perTask, from: 'flag' };
+  if (o.from === undefined) {
+    throw new UserError(
+      'plan needs the connections one task holds: --per-task N, or --from RESULT.json of a capacity run',
+    );
+  }
+  return readPerTask(o.from, o.use, io.cwd);
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads verdict.safeLimit (or maxReliable) from a saved RunResult, with a clear word for every way it can be wrong. */
+export async function readPerTask(file: string, use: 'safe' | 'max', cwd: string): Promise<PerTask> {
+  const full = path.resolve(cwd, file);
+  const hint = 'Pass the JSON result a `holdline capacity` run wrote (in ./holdline-results by default).';
+  let text: string;
+  try {
+    text = await readFile(full, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(code ?? err);
+    throw new UserError(`cannot read ${file}: ${why}`, hint);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not JSON (${(err as Error).message})`, hint);
+  }
+  if (
+    !isObj(doc) ||
+    !isObj(doc.info) ||
+    !Array.isArray(doc.steps) ||
+    !('verdict' in doc) ||
+    typeof doc.v !== 'number'
+  ) {
+    throw new UserError(`${file} is not a holdline result (expected v, info, steps and verdict)`, hint);
+  }
+  if (doc.v !== 1) throw new UserError(`${file} is a version ${doc.v} result; this holdline reads version 1`);
+  const command = doc.info.command;
+  if (command !== 'capacity') {
+    throw new UserError(
+      `${file} is a ${String(command)} result; --from needs a capacity result (it has verdict.safeLimit)`,
+      hint,
+    );
+  }
+  const field = use === 'max' ? 'maxReliable' : 'safeLimit';
+  if (!isObj(doc.verdict))
+    throw new UserError(`${file} has no verdict: the run ended before its first point finished`);
+  const value = doc.verdict[field];
+  if (value === null || value === undefined) {
+    throw new UserError(
+      `${file} has no passing point (verdict.${field} is ${value === null ? 'null' : 'missing'}): nothing to plan from`,
+    );
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new UserError(
+      `${file}: verdict.${field} is ${JSON.stringify(value)}, not a positive number of connections`,
+    );
+  }
+  const host = isObj(doc.info.host) ? doc.info.host : {};
+  const ecs = isObj(host.ecs) && host.ecs.available === true ? host.ecs : {};
+  return {
+    value,
+    from: { file, field: `verdict.${field}` },
+    ...(typeof ecs.clusterName === 'string' ? { cluster: ecs.clusterName } : {}),
+    ...(typeof ecs.serviceName === 'string' ? { service: ecs.serviceName } : {}),
+  };
+}

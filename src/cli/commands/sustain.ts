@@ -1,0 +1,115 @@
+import { Command, Option } from 'commander';
+import type { HeartbeatSpec } from '../../contract.js';
+import { analyzeCloses, heartbeatWarning, SUSTAIN_DEFAULTS } from '../../plans/sustain.js';
+import { SustainTextReporter } from '../../report/sustain-text.js';
+import { addCommonOptions, type CommonOptions } from '../common.js';
+import { runLadder } from '../ladder.js';
+import { parseCount, parseCountList, parseDuration, parseFraction } from '../parse.js';
+import type { CliIO } from '../io.js';
+
+interface SustainOptions extends CommonOptions {
+  points: number[];
+  duration: number;
+  heartbeat: number;
+  heartbeatKind: 'message' | 'ping';
+  heartbeatMessage: string;
+  expectReply: boolean;
+  idleTimeout?: number;
+  threshold: number;
+  stepTimeout: number;
+  pause: number;
+  safetyFactor: number;
+  minCapacity?: number;
+}
+
+export function sustainCommand(io: CliIO): Command {
+  const d = SUSTAIN_DEFAULTS;
+  const cmd = new Command('sustain')
+    .description('hold sessions open for minutes with heartbeats: which close early, when and why')
+    .argument('[url]', 'WebSocket URL to test (default: start the built-in reference target)')
+    .option('--points <list>', 'connection counts to test', parseCountList, [...d.points])
+    .option(
+      '--duration <duration>',
+      'how long every point holds its connections',
+      parseDuration,
+      d.durationMs,
+    )
+    .option(
+      '--heartbeat <duration>',
+      'heartbeat interval per connection (0: none)',
+      parseHeartbeat,
+      d.heartbeatMs,
+    )
+    .addOption(
+      new Option('--heartbeat-kind <kind>', 'application message or WebSocket ping frame')
+        .choices(['message', 'ping'])
+        .default('message'),
+    )
+    .option('--heartbeat-message <template>', 'heartbeat message (templated)', '{"type":"ping"}')
+    .option('--expect-reply', 'measure the heartbeat round trip (the next message, or the pong)', false)
+    .option(
+      '--idle-timeout <duration>',
+      "the load balancer's idle timeout, to check --heartbeat against",
+      parseDuration,
+    )
+    .option(
+      '--threshold <fraction>',
+      'share of connections that must last to the end',
+      parseFraction,
+      d.threshold,
+    )
+    .option('--step-timeout <duration>', 'deadline for establishing a point', parseDuration, d.stepTimeoutMs)
+    .option('--pause <duration>', 'pause between points', parseDuration, d.pauseMs)
+    .option('--safety-factor <fraction>', 'safe limit = this × maximum reliable', parseFraction, 0.8)
+    .option('--min-capacity <n>', 'exit 1 unless the maximum reliable count reaches N', parseCount);
+  addCommonOptions(cmd, { connectConcurrency: 200 });
+  cmd.action(async (url: string | undefined, o: SustainOptions) => {
+    io.exit.code = await runSustain(url, o, io);
+  });
+  return cmd;
+}
+
+function parseHeartbeat(raw: string): number {
+  return raw.trim() === '0' ? 0 : parseDuration(raw);
+}
+
+export async function runSustain(url: string | undefined, o: SustainOptions, io: CliIO): Promise<number> {
+  const heartbeat: HeartbeatSpec | undefined =
+    o.heartbeat > 0
+      ? {
+          intervalMs: o.heartbeat,
+          kind: o.heartbeatKind,
+          message: o.heartbeatMessage,
+          expectReply: o.expectReply,
+        }
+      : undefined;
+  const warning = o.heartbeat > 0 ? heartbeatWarning(o.heartbeat, o.idleTimeout) : null;
+  const hbMs = heartbeat ? heartbeat.intervalMs : null;
+  return runLadder(
+    url,
+    o,
+    {
+      kind: 'sustain',
+      points: o.points,
+      threshold: o.threshold,
+      stepTimeoutMs: o.stepTimeout,
+      pauseMs: o.pause,
+      holdMs: o.duration,
+      safetyFactor: o.safetyFactor,
+      refine: false,
+      precision: 0.05,
+      minCapacity: o.minCapacity,
+      heartbeat,
+      text: (a) =>
+        new SustainTextReporter({
+          out: io.stdout,
+          passed: a.passed,
+          analyze: (r) => analyzeCloses(r.earlyCloses ?? [], hbMs),
+          target: a.target,
+          warnings: warning ? [warning] : [],
+        }),
+      config: { durationMs: o.duration, heartbeat },
+    },
+    io,
+  );
+}

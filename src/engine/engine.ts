@@ -1,0 +1,473 @@
+import type { EarlyClose, IntervalSnapshot, StepResult, StepShard } from '../contract.js';
+import type { ErrorCode } from '../errors.js';
+import type { Phase, Transport, TransportSink } from '../transports/transport.js';
+import { Recorder } from '../metrics/recorder.js';
+import { HttpSteps } from '../scenario/http-steps.js';
+import { HealthSampler } from './health.js';
+import { compileConnect, type ConnectPlan } from './connect-plan.js';
+import { Ticker } from './ticker.js';
+import { compile, type Template } from '../scenario/template.js';
+import {
+  Session,
+  S_AWAIT_FIRST,
+  S_CLOSING,
+  S_CONNECTING,
+  S_DONE,
+  S_FAILED,
+  S_HTTP,
+  S_IDLE,
+  S_OPEN,
+} from './session.js';
+
+export type TransportFactory = (sink: TransportSink<Session>) => Transport<Session>;
+
+export interface EngineOptions {
+  transport: TransportFactory;
+  env: Record<string, string | undefined>;
+  /** Variables every template can use (baseUrl, wsBaseUrl, …). */
+  vars: Record<string, string>;
+  /** How long closing sockets may take after the step is measured. */
+  closeGraceMs?: number;
+  /** Loads a scenario module's setup hook, when the scenario has one. */
+  setup?: (ctx: { index: number; vars: Record<string, string> }) => Promise<Record<string, string>>;
+}
+
+const enum Stage {
+  Establish,
+  Hold,
+  Closing,
+  Done,
+}
+
+/**
+ * One process's sessions for one step: open them (bounded concurrency and rate), hold the
+ * established ones, measure, close. It records what happened and decides no verdicts.
+ */
+export class Engine implements TransportSink<Session> {
+  private readonly rec: Recorder;
+  private readonly health = new HealthSampler();
+  private readonly transport: Transport<Session>;
+  private readonly http: HttpSteps | null;
+  private readonly connect: ConnectPlan;
+  private readonly sessions: Session[];
+  private readonly baseVars: Record<string, string>;
+  private readonly httpAbort = new AbortController();
+  private stage = Stage.Establish;
+  private launched = 0;
+  private inFlight = 0;
+  private settled = 0;
+  private open = 0;
+  private closing = 0;
+  private established = 0;
+  private aborted = false;
+  private startedAt = 0;
+  private tStart = 0;
+  private settleMs = 0;
+  private successful = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private launchTimer: NodeJS.Timeout | null = null;
+  private finish: (() => void) | null = null;
+  private readonly ticker: Ticker<Session> | null = null;
+  private readonly hbMessage: Template | null = null;
+  private readonly earlyCloses: EarlyClose[] = [];
+  private setupDone = 0;
+  private setupLastMs = 0;
+  private holdStartedMs = 0;
+  private heldMs = 0;
+  private readonly onHttpTiming = (name: string, us: number): void => this.rec.latency(`http:${name}`, us);
+
+  constructor(
+    private readonly shard: StepShard,
+    private readonly opts: EngineOptions,
+  ) {
+    const spec = shard.spec;
+    this.rec = new Recorder(shard.worker, spec.index);
+    this.transport = opts.transport(this);
+    this.http =
+      spec.scenario.http.length > 0
+        ? new HttpSteps(spec.scenario.http, {
+            env: opts.env,
+            timeoutMs: spec.stepTimeoutMs,
+            connections: spec.connectConcurrency,
+          })
+        : null;
+    this.connect = compileConnect(spec.scenario.connect, opts.env);
+    this.baseVars = { ...(spec.scenario.vars ?? {}), ...opts.vars, worker: String(shard.worker) };
+    const hb = spec.heartbeat;
+    if (hb) {
+      this.ticker = new Ticker<Session>(
+        (s, now) => this.beat(s, now),
+        5,
+        Math.max(65_536, hb.intervalMs * 2),
+      );
+      if (hb.kind === 'message') this.hbMessage = compile(hb.message ?? '{"type":"ping"}', { env: opts.env });
+    }
+    this.sessions = new Array(shard.sessions);
+    for (let i = 0; i < shard.sessions; i++) this.sessions[i] = new Session(shard.firstSession + i);
+  }
+
+  /** Runs the step to its end: established, held, measured and closed. */
+  run(signal: AbortSignal): Promise<void> {
+    const spec = this.shard.spec;
+    this.startedAt = Date.now();
+    this.tStart = performance.now();
+    return new Promise<void>((resolve) => {
+      this.finish = resolve;
+      const onAbort = (): void => this.abort();
+      if (signal.aborted) {
+        this.abort();
+      } else {
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      this.timers.push(setTimeout(() => this.endEstablish('timeout'), spec.stepTimeoutMs));
+      this.launch();
+      this.maybeEstablished();
+    });
+  }
+
+  snapshot(): IntervalSnapshot {
+    return this.rec.snapshot(this.open, this.inFlight, this.health.sample());
+  }
+
+  result(): StepResult {
+    const r = this.rec.result(this.shard.spec, {
+      startedAt: this.startedAt,
+      durationMs: Math.round(this.settleMs),
+      successful: this.successful,
+      established: this.established,
+      generator: this.health.cost(),
+      aborted: this.aborted,
+      sessions: this.shard.sessions,
+    });
+    if (this.http || this.opts.setup)
+      r.setup = { completed: this.setupDone, durationMs: Math.round(this.setupLastMs) };
+    if (this.shard.spec.heartbeat || this.earlyCloses.length > 0) r.earlyCloses = this.earlyCloses;
+    r.holdMs = Math.round(this.heldMs);
+    return r;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.ticker?.clear();
+    if (this.launchTimer) clearTimeout(this.launchTimer);
+    this.health.close();
+    await this.http?.close();
+  }
+
+  // ------------------------------------------------------------------ opening
+
+  private launch(): void {
+    const spec = this.shard.spec;
+    const n = this.sessions.length;
+    const rate = spec.connectRate && spec.connectRate > 0 ? spec.connectRate / this.shard.workers : 0;
+    while (this.stage === Stage.Establish && this.launched < n && this.inFlight < spec.connectConcurrency) {
+      if (rate > 0) {
+        // Absolute schedule: session k starts at k / rate, never "sleep then start".
+        const dueMs = this.tStart + (this.launched * 1000) / rate;
+        const wait = dueMs - performance.now();
+        if (wait > 0) {
+          if (!this.launchTimer) {
+            this.launchTimer = setTimeout(() => {
+              this.launchTimer = null;
+              this.launch();
+            }, Math.ceil(wait));
+          }
+          return;
+        }
+      }
+      this.start(this.sessions[this.launched++]);
+    }
+  }
+
+  private start(s: Session): void {
+    this.inFlight++;
+    this.rec.inc('started');
+    s.t0 = performance.now();
+    if (this.http || this.opts.setup) {
+      s.state = S_HTTP;
+      void this.runHttp(s);
+    } else {
+      this.openTransport(s, this.baseVarsFor(s));
+    }
+  }
+
+  private baseVarsFor(s: Session): Record<string, string> {
+    return { ...this.baseVars, index: String(s.index) };
+  }
+
+  private async runHttp(s: Session): Promise<void> {
+    let vars = this.baseVarsFor(s);
+    if (this.http) {
+      const r = await this.http.run(vars, this.onHttpTiming, this.httpAbort.signal);
+      if (s.state !== S_HTTP) return; // the step ended meanwhile
+      if (!r.ok) return this.fail(s, r.code as ErrorCode, r.detail);
+      vars = r.vars;
+    }
+    if (this.opts.setup) {
+      try {
+        vars = { ...vars, ...(await this.opts.setup({ index: s.index, vars })) };
+      } catch (err) {
+        if (s.state !== S_HTTP) return;
+        return this.fail(s, 'step_setup_error', err instanceof Error ? err.message : String(err));
+      }
+      if (s.state !== S_HTTP) return;
+    }
+    s.vars = vars;
+    this.setupDone++;
+    this.setupLastMs = performance.now() - this.tStart;
+    this.openTransport(s, vars);
+  }
+
+  private openTransport(s: Session, vars: Record<string, string>): void {
+    s.state = S_CONNECTING;
+    let url: string;
+    const headers: Record<string, string> = {};
+    try {
+      url = this.connect.url.render(vars);
+      for (const [k, t] of this.connect.headers) headers[k] = t.render(vars);
+    } catch (err) {
+      return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
+    }
+    this.transport.open(s, url, {
+      headers,
+      protocols: this.shard.spec.scenario.connect.protocols,
+      localAddress: pickAddress(this.shard.spec.localAddresses, s.index),
+    });
+  }
+
+  // ------------------------------------------------------------------ sink
+
+  phase(_s: Session, p: Phase, us: number): void {
+    this.rec.latency(p, us);
+  }
+
+  opened(s: Session): void {
+    if (s.state !== S_CONNECTING) return;
+    this.established++;
+    this.rec.inc('established');
+    const vars = s.vars ?? this.baseVarsFor(s);
+    for (const t of this.connect.send) {
+      let data: string;
+      try {
+        data = t.render(vars);
+      } catch (err) {
+        this.transport.terminate(s);
+        return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
+      }
+      if (this.transport.send(s, data)) {
+        s.tSent = performance.now();
+        this.rec.inc('msgsSent');
+        this.rec.inc('bytesSent', Buffer.byteLength(data));
+      }
+    }
+    if (this.connect.expect) {
+      s.state = S_AWAIT_FIRST;
+    } else {
+      this.becomeOpen(s);
+    }
+  }
+
+  message(s: Session, data: Buffer): void {
+    this.rec.inc('msgsRecv');
+    this.rec.inc('bytesRecv', data.length);
+    if (s.hbSent > 0) this.pong(s); // a heartbeat's reply: any message after it
+    if (s.state === S_AWAIT_FIRST) {
+      const problem = this.connect.expect!.check(data);
+      if (problem) {
+        this.transport.terminate(s);
+        this.fail(s, 'expect_failed', problem);
+      } else {
+        this.becomeOpen(s);
+      }
+    }
+  }
+
+  pong(s: Session): void {
+    if (s.hbSent > 0) {
+      this.rec.latency('heartbeat_rtt', (performance.now() - s.hbSent) * 1000);
+      s.hbSent = 0;
+    }
+  }
+
+  closed(s: Session, code: number, reason: string): void {
+    if (s.state === S_CLOSING) {
+      s.state = S_DONE;
+      this.closing--;
+      this.maybeClosed();
+      return;
+    }
+    if (s.state === S_DONE || s.state === S_FAILED) return;
+    const cls = `closed_${code}`;
+    if (s.state === S_OPEN) this.recordEarly(s, cls, code, reason);
+    this.fail(s, cls, reason);
+  }
+
+  failed(s: Session, code: ErrorCode, detail: string): void {
+    if (s.state === S_CLOSING) {
+      // An error while we close it after measuring: the session already counted as successful.
+      s.state = S_DONE;
+      this.closing--;
+      this.maybeClosed();
+      return;
+    }
+    if (s.state === S_DONE || s.state === S_FAILED) return;
+    if (s.state === S_OPEN) this.recordEarly(s, code, 1006, detail);
+    this.fail(s, code, detail);
+  }
+
+  private recordEarly(s: Session, cls: string, closeCode: number, reason: string): void {
+    this.rec.inc('closedEarly');
+    const now = performance.now();
+    this.earlyCloses.push({
+      session: s.index,
+      atMs: Math.round(now - this.tStart),
+      ageMs: Math.round(now - s.tOpen),
+      idleMs: Math.round(now - Math.max(s.tOpen, s.tSent)),
+      code: cls,
+      closeCode,
+      reason: reason.slice(0, 200),
+    });
+  }
+
+  // ------------------------------------------------------------------ heartbeats
+
+  private beat(s: Session, now: number): void {
+    if (s.state !== S_OPEN) return; // closed meanwhile: drop it from the schedule
+    const hb = this.shard.spec.heartbeat!;
+    if (hb.kind === 'ping') {
+      this.transport.ping(s);
+      s.tSent = now;
+      if (hb.expectReply) s.hbSent = now;
+    } else {
+      const t = this.hbMessage!;
+      let data: string;
+      try {
+        data = t.constant ? t.source : t.render(s.vars ?? this.baseVarsFor(s));
+      } catch (err) {
+        this.transport.terminate(s);
+        return this.fail(s, 'step_heartbeat_template', err instanceof Error ? err.message : String(err));
+      }
+      if (!this.transport.send(s, data)) return;
+      s.tSent = now;
+      this.rec.inc('msgsSent');
+      this.rec.inc('bytesSent', Buffer.byteLength(data));
+      if (hb.expectReply) s.hbSent = now;
+    }
+    s.heartbeats++;
+    this.rec.inc('heartbeats');
+    // Absolute schedule: the next beat is one interval after the intended one.
+    s.due += hb.intervalMs;
+    if (s.due <= now) s.due = now + hb.intervalMs;
+    this.ticker!.add(s);
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  private becomeOpen(s: Session): void {
+    s.state = S_OPEN;
+    s.tOpen = performance.now();
+    this.rec.latency('session', (s.tOpen - s.t0) * 1000);
+    this.open++;
+    const hb = this.shard.spec.heartbeat;
+    if (hb) {
+      // Spread first beats over one interval by session index, so N sessions that open in
+      // the same second do not beat in the same millisecond forever after.
+      const n = this.shard.spec.sessions;
+      s.due = s.tOpen + (hb.intervalMs * ((s.index % n) + 0.5)) / n;
+      this.ticker!.add(s);
+    }
+    this.settleOne();
+  }
+
+  private fail(s: Session, code: ErrorCode | string, detail: string): void {
+    const wasOpen = s.state === S_OPEN;
+    const wasInFlight = s.state >= S_HTTP && s.state <= S_AWAIT_FIRST;
+    s.state = S_FAILED;
+    this.rec.inc('failed');
+    this.rec.fail(code, detail);
+    if (wasOpen) this.open--;
+    if (wasInFlight) this.settleOne();
+  }
+
+  private settleOne(): void {
+    this.inFlight--;
+    this.settled++;
+    if (this.stage === Stage.Establish) {
+      this.launch();
+      this.maybeEstablished();
+    }
+  }
+
+  private maybeEstablished(): void {
+    if (this.stage === Stage.Establish && this.settled === this.sessions.length) this.endEstablish(null);
+  }
+
+  /** Every session is settled, or the deadline passed (`timeout`), or the user stopped (`aborted`). */
+  private endEstablish(cause: 'timeout' | 'aborted' | null): void {
+    if (this.stage !== Stage.Establish) return;
+    this.settleMs = performance.now() - this.tStart;
+    this.stage = Stage.Hold; // before failing the stragglers, so nothing new is launched
+    if (cause) {
+      this.httpAbort.abort();
+      for (const s of this.sessions) {
+        if (s.state === S_IDLE || s.state === S_HTTP) {
+          this.fail(s, cause, cause === 'timeout' ? 'not established before the step timeout' : 'stopped');
+        } else if (s.state === S_CONNECTING || s.state === S_AWAIT_FIRST) {
+          this.fail(s, cause, cause === 'timeout' ? 'not established before the step timeout' : 'stopped');
+          this.transport.terminate(s);
+        }
+      }
+    }
+    this.holdStartedMs = performance.now();
+    if (cause === 'aborted') return this.measure();
+    this.timers.push(setTimeout(() => this.measure(), this.shard.spec.holdMs));
+  }
+
+  private measure(): void {
+    if (this.stage !== Stage.Hold) return;
+    this.stage = Stage.Closing;
+    this.heldMs = performance.now() - this.holdStartedMs;
+    this.ticker?.clear();
+    this.successful = this.open;
+    for (const s of this.sessions) {
+      if (s.state === S_OPEN) {
+        s.state = S_CLOSING;
+        this.closing++;
+        this.transport.close(s, 1000);
+      }
+    }
+    this.open = 0;
+    const grace = this.aborted ? 1000 : (this.opts.closeGraceMs ?? 3000);
+    this.timers.push(setTimeout(() => this.forceClose(), grace));
+    this.maybeClosed();
+  }
+
+  private forceClose(): void {
+    for (const s of this.sessions) if (s.state === S_CLOSING) this.transport.terminate(s);
+    this.closing = 0;
+    this.done();
+  }
+
+  private maybeClosed(): void {
+    if (this.stage === Stage.Closing && this.closing === 0) this.done();
+  }
+
+  private done(): void {
+    if (this.stage === Stage.Done) return;
+    this.stage = Stage.Done;
+    const f = this.finish;
+    this.finish = null;
+    f?.();
+  }
+
+  private abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    if (this.stage === Stage.Establish) this.endEstablish('aborted');
+    else if (this.stage === Stage.Hold) this.measure();
+  }
+}
+
+function pickAddress(pool: string[] | undefined, index: number): string | undefined {
+  return pool && pool.length > 0 ? pool[index % pool.length] : undefined;
+}

@@ -1,0 +1,84 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { readdirSync } from 'node:fs';
+import type { GeneratorCost, Health } from '../contract.js';
+
+// The generator watches itself: a load tester that saturates must say so.
+const SATURATED_CPU_PCT = 90;
+const SATURATED_ELD_P99_MS = 50;
+const SATURATED_ELD_MAX_MS = 1000;
+
+export function countOpenFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return -1;
+  }
+}
+
+/** Samples CPU, event-loop delay, RSS and fds once per interval; tracks peaks over a step. */
+export class HealthSampler {
+  private eld: IntervalHistogram;
+  private lastCpu = process.cpuUsage();
+  private lastT = performance.now();
+  private readonly cpuAtStart = process.cpuUsage();
+  private peakRss = 0;
+  private maxCpuPct = 0;
+  private maxEld = 0;
+  private maxFds = 0;
+  private saturated = false;
+
+  constructor() {
+    this.eld = monitorEventLoopDelay({ resolution: 10 });
+    this.eld.enable();
+  }
+
+  sample(): Health {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const elapsedUs = Math.max(1, (now - this.lastT) * 1000);
+    const usedUs = cpu.user - this.lastCpu.user + (cpu.system - this.lastCpu.system);
+    this.lastCpu = cpu;
+    this.lastT = now;
+    const h: Health = {
+      cpuPct: Math.round((usedUs / elapsedUs) * 1000) / 10,
+      eldP99Ms: this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : 0,
+      eldMaxMs: this.eld.count > 0 ? this.eld.max / 1e6 : 0,
+      rssBytes: process.memoryUsage.rss(),
+      fds: countOpenFds(),
+    };
+    this.eld.reset();
+    this.track(h);
+    return h;
+  }
+
+  private track(h: Health): void {
+    if (h.rssBytes > this.peakRss) this.peakRss = h.rssBytes;
+    if (h.cpuPct > this.maxCpuPct) this.maxCpuPct = h.cpuPct;
+    if (h.eldMaxMs > this.maxEld) this.maxEld = h.eldMaxMs;
+    if (h.fds > this.maxFds) this.maxFds = h.fds;
+    if (
+      (h.cpuPct >= SATURATED_CPU_PCT && h.eldP99Ms >= SATURATED_ELD_P99_MS) ||
+      h.eldMaxMs >= SATURATED_ELD_MAX_MS
+    ) {
+      this.saturated = true;
+    }
+  }
+
+  cost(): GeneratorCost {
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    const rss = process.memoryUsage.rss();
+    return {
+      peakRssBytes: Math.max(this.peakRss, rss),
+      cpuUserMs: Math.round(cpu.user / 1000),
+      cpuSystemMs: Math.round(cpu.system / 1000),
+      maxCpuPct: this.maxCpuPct,
+      maxEldMs: Math.round(this.maxEld * 10) / 10,
+      maxFds: this.maxFds,
+      saturated: this.saturated,
+    };
+  }
+
+  close(): void {
+    this.eld.disable();
+  }
+}

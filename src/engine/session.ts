@@ -1,0 +1,36 @@
+import type { Conn } from '../transports/transport.js';
+
+// Session states, numeric so a session stays a small monomorphic object.
+export const S_IDLE = 0; // not started yet
+export const S_HTTP = 1; // running its HTTP steps
+export const S_CONNECTING = 2; // transport opening
+export const S_AWAIT_FIRST = 3; // opened, waiting for the expected first message
+export const S_OPEN = 4; // established and healthy
+export const S_CLOSING = 5; // we asked it to close
+export const S_DONE = 6; // closed after the step was measured
+export const S_FAILED = 7; // failed; its class is recorded once
+
+/** One virtual user. No closures, no timers: the engine holds every schedule. */
+export class Session implements Conn {
+  handle: unknown = null;
+  state = S_IDLE;
+  /** performance.now() when the session started. */
+  t0 = 0;
+  /** performance.now() when it became open. */
+  tOpen = 0;
+  /** Variables captured by HTTP steps (null when the scenario has none). */
+  vars: Record<string, string> | null = null;
+  /** performance.now() of the last frame this session sent (the open handshake counts). */
+  tSent = 0;
+  /** Next heartbeat due (performance.now() ms), or 0. */
+  due = 0;
+  heartbeats = 0;
+  /** performance.now() of the last heartbeat awaiting a reply, or 0. */
+  hbSent = 0;
+
+  constructor(readonly index: number) {}
+}
+
+export function isSettled(state: number): boolean {
+  return state === S_OPEN || state >= S_CLOSING;
+}

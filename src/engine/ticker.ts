@@ -1,0 +1,115 @@
+/**
+ * One timer for a whole process: a hashed wheel of due times. Each entry is an object with a
+ * numeric `due` (performance.now() ms); a firing visits only the buckets whose time has come,
+ * never every entry (a per-tick scan of every connection costs more than the heartbeats).
+ * Entries never fire early.
+ */
+export interface Due {
+  due: number;
+}
+
+export class Ticker<T extends Due> {
+  private readonly buckets: T[][];
+  private readonly res: number;
+  private readonly horizon: number;
+  private overflow: T[] = []; // due beyond the wheel's horizon (rare)
+  private cursor: number; // absolute bucket number visited next
+  private size = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private armedFor = Infinity;
+
+  /**
+   * @param fire called once per entry whose due time has come; it may add() entries again
+   * @param resolutionMs bucket width
+   * @param horizonMs delays up to this go straight into the wheel
+   */
+  constructor(
+    private readonly fire: (entry: T, now: number) => void,
+    resolutionMs = 5,
+    horizonMs = 65_536,
+  ) {
+    this.res = resolutionMs;
+    this.horizon = horizonMs;
+    this.buckets = Array.from({ length: Math.ceil(horizonMs / resolutionMs) + 2 }, () => []);
+    this.cursor = Math.floor(performance.now() / this.res);
+  }
+
+  get pending(): number {
+    return this.size + this.overflow.length;
+  }
+
+  add(entry: T): void {
+    if (entry.due - performance.now() >= this.horizon) {
+      this.overflow.push(entry);
+      this.arm(performance.now() + this.horizon / 2);
+      return;
+    }
+    let b = Math.floor(entry.due / this.res);
+    if (b < this.cursor) b = this.cursor;
+    this.buckets[b % this.buckets.length].push(entry);
+    this.size++;
+    this.arm(Math.max(entry.due, b * this.res));
+  }
+
+  /** Drops every entry and the timer. */
+  clear(): void {
+    for (const b of this.buckets) b.length = 0;
+    this.overflow = [];
+    this.size = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = Infinity;
+  }
+
+  private arm(at: number): void {
+    if (at >= this.armedFor) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    const last = Math.floor(now / this.res);
+    const n = this.buckets.length;
+    let earliestKept = Infinity;
+    while (this.cursor <= last && this.size > 0) {
+      const bucket = this.buckets[this.cursor % n];
+      let keep = 0;
+      // The length is re-read: fire() may append entries due now to this very bucket.
+      for (let i = 0; i < bucket.length; i++) {
+        const e = bucket[i];
+        if (e.due <= now) {
+          this.size--;
+          this.fire(e, now);
+        } else {
+          bucket[keep++] = e;
+          if (e.due < earliestKept) earliestKept = e.due;
+        }
+      }
+      bucket.length = keep;
+      if (keep > 0) break; // only the current bucket can hold entries not yet due
+      this.cursor++;
+    }
+    if (this.size === 0) this.cursor = last;
+    if (this.overflow.length > 0) {
+      const later = this.overflow;
+      this.overflow = [];
+      for (const e of later) this.add(e);
+    }
+    if (earliestKept !== Infinity) this.arm(earliestKept);
+    else if (this.size > 0) this.armNext();
+  };
+
+  private armNext(): void {
+    const n = this.buckets.length;
+    for (let c = this.cursor, i = 0; i < n; c++, i++) {
+      if (this.buckets[c % n].length > 0) {
+        this.arm(c * this.res);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,204 @@
+import type { WebSocket } from 'ws';
+import type { TargetContext } from './context.js';
+import type { IdleEntry } from './idle.js';
+import { takeToken, type RateState } from './limits.js';
+import type { DropReason } from './stats.js';
+
+// The WebSocket side: one small Conn per socket, reached through a symbol on the ws; every
+// listener is a module-level function (no closure per connection). Protocol: a text message
+// that is a JSON object whose "type" has a handler is handled; anything else (other text,
+// binary, JSON without a known type) is echoed back verbatim, so raw echo load works unchanged.
+
+export const kConn = Symbol('holdline.target.conn');
+type TaggedWs = WebSocket & { [kConn]: Conn };
+
+export class Conn implements IdleEntry, RateState {
+  closing = false;
+  lastActive: number;
+  tokens: number;
+  tokensAt: number;
+
+  constructor(
+    readonly ctx: TargetContext,
+    readonly ws: WebSocket,
+    readonly id: string,
+    /** Token subject, or null for anonymous connections (AUTH=none). */
+    readonly userId: string | null,
+    /** What MAX_CONNECTIONS_PER_CLIENT counts by. */
+    readonly clientKey: string,
+    readonly chatId: string | null,
+    now: number,
+  ) {
+    this.lastActive = now;
+    this.tokens = ctx.opts.rateLimitMsgsPerSec;
+    this.tokensAt = now;
+  }
+}
+
+/** Handles one parsed JSON message of a registered type. */
+export type MessageHandler = (c: Conn, msg: Record<string, unknown>, raw: Buffer) => void;
+
+const handlers = new Map<string, MessageHandler>([
+  ['echo', onEchoMessage],
+  ['ping', onPingMessage],
+]);
+
+/** Adds a message type to the protocol (groups and other features plug in here). */
+export function registerMessageType(type: string, handler: MessageHandler): void {
+  handlers.set(type, handler);
+}
+
+/** Takes over an upgraded socket: counts it, arms its idle deadline, says welcome if asked. */
+export function attach(
+  ctx: TargetContext,
+  ws: WebSocket,
+  userId: string | null,
+  clientKey: string,
+  chatId: string | null,
+): Conn {
+  const id = ctx.worker > 0 ? `w${ctx.worker}-${++ctx.connSeq}` : `c${++ctx.connSeq}`;
+  const c = new Conn(ctx, ws, id, userId, clientKey, chatId, performance.now());
+  (ws as TaggedWs)[kConn] = c;
+  ws.on('message', onMessage);
+  ws.on('close', onClose);
+  ws.on('error', onError);
+  ws.on('ping', onActivity);
+  ws.on('pong', onActivity);
+  ctx.sockets.add(ws);
+  ctx.limits.acquire(clientKey);
+  ctx.stats.open.ws++;
+  ctx.stats.accepted.ws++;
+  ctx.idle?.add(c);
+  if (ctx.opts.welcome) sendJson(c, { type: 'welcome', connId: id, userId, chatId });
+  return c;
+}
+
+const TEXT = { binary: false };
+const BINARY = { binary: true };
+const TYPE_KEY = Buffer.from('"type"');
+
+/** Sends and accounts for one message; drops the client when it stopped reading. */
+export function send(c: Conn, data: Buffer | string, binary: boolean): boolean {
+  if (c.closing) return false;
+  const ws = c.ws;
+  ws.send(data, binary ? BINARY : TEXT);
+  const st = c.ctx.stats;
+  st.msgsOut++;
+  st.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (ws.bufferedAmount > c.ctx.opts.sendBufferLimit) {
+    // It is not reading: holding more for it would grow memory without bound.
+    c.closing = true;
+    st.dropped.slow_client++;
+    ws.terminate();
+    return false;
+  }
+  return true;
+}
+
+export function sendJson(c: Conn, msg: object): boolean {
+  return send(c, JSON.stringify(msg), false);
+}
+
+/** Closes with a code and counts why. */
+export function closeConn(c: Conn, code: number, reason: string, why: DropReason): void {
+  if (c.closing) return;
+  c.closing = true;
+  c.ctx.stats.dropped[why]++;
+  c.ws.close(code, reason);
+}
+
+export function sendError(c: Conn, error: string, message: string): void {
+  sendJson(c, { type: 'error', error, message });
+}
+
+// ---------------------------------------------------------------- listeners (this = the ws)
+
+function onMessage(this: WebSocket, raw: WebSocket.RawData, isBinary: boolean): void {
+  const c = (this as TaggedWs)[kConn];
+  if (c.closing) return;
+  const data = raw as Buffer; // binaryType is 'nodebuffer': fragments arrive joined
+  const ctx = c.ctx;
+  const now = performance.now();
+  c.lastActive = now;
+  ctx.stats.msgsIn++;
+  ctx.stats.bytesIn += data.length;
+  const rate = ctx.opts.rateLimitMsgsPerSec;
+  if (rate > 0 && !takeToken(c, now, rate)) {
+    closeConn(c, 1008, 'rate limit', 'rate_limit');
+    return;
+  }
+  // Cheap pre-checks keep JSON.parse off arbitrary payloads.
+  if (
+    !isBinary &&
+    data.length >= 8 &&
+    data[0] === 0x7b &&
+    data.indexOf(TYPE_KEY) !== -1 &&
+    dispatch(c, data)
+  ) {
+    return;
+  }
+  send(c, data, isBinary);
+}
+
+function dispatch(c: Conn, data: Buffer): boolean {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(data.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return false;
+  const type = (msg as { type?: unknown }).type;
+  if (typeof type !== 'string') return false;
+  const h = handlers.get(type);
+  if (h === undefined) return false;
+  h(c, msg as Record<string, unknown>, data);
+  return true;
+}
+
+function onActivity(this: WebSocket): void {
+  (this as TaggedWs)[kConn].lastActive = performance.now();
+}
+
+function onClose(this: WebSocket): void {
+  const c = (this as TaggedWs)[kConn];
+  c.closing = true;
+  const ctx = c.ctx;
+  ctx.sockets.delete(this);
+  ctx.limits.release(c.clientKey);
+  ctx.stats.open.ws--;
+  ctx.stats.closed.ws++;
+}
+
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  // ws closes the socket itself (1009 for an oversize message, 1002/1007 for bad frames);
+  // a plain socket error (reset) needs nothing but this listener.
+  const c = (this as TaggedWs)[kConn];
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') c.ctx.stats.dropped.too_large++;
+  else if (err.code !== undefined && err.code.startsWith('WS_ERR_')) c.ctx.stats.dropped.protocol_error++;
+  c.closing = true;
+}
+
+// ---------------------------------------------------------------- message types
+
+function onEchoMessage(c: Conn, _msg: Record<string, unknown>, raw: Buffer): void {
+  send(c, raw, false);
+}
+
+function onPingMessage(c: Conn, msg: Record<string, unknown>): void {
+  const id = msg.id;
+  const okId =
+    id === undefined ||
+    (typeof id === 'string' && id.length <= 256) ||
+    (typeof id === 'number' && Number.isFinite(id));
+  if (!okId) {
+    sendError(c, 'bad_message', 'ping "id" must be a number or a string of at most 256 characters');
+    return;
+  }
+  sendJson(c, { type: 'pong', id, ts: Date.now() });
+}
+
+/** Called by the idle wheel for a connection silent for IDLE_TIMEOUT. */
+export function expireIdle(c: Conn): void {
+  closeConn(c, 1001, 'idle timeout', 'idle');
+}

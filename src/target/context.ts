@@ -1,0 +1,27 @@
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { TokenAuth } from './auth.js';
+import type { Bus } from './bus.js';
+import type { Conn } from './chat.js';
+import type { IdleWheel } from './idle.js';
+import type { ConnectionLimits } from './limits.js';
+import type { LoopDelay } from './metrics.js';
+import type { TargetOptions } from './options.js';
+import type { TargetStats } from './stats.js';
+
+/** Everything one running target owns; handlers reach it through their connection or server. */
+export interface TargetContext {
+  readonly opts: Readonly<TargetOptions>;
+  readonly auth: TokenAuth;
+  readonly limits: ConnectionLimits;
+  readonly stats: TargetStats;
+  readonly bus: Bus;
+  readonly wss: WebSocketServer;
+  /** Open WebSockets (ws clientTracking is off: this set is the one list). */
+  readonly sockets: Set<WebSocket>;
+  readonly idle: IdleWheel<Conn> | null;
+  readonly loopDelay: LoopDelay;
+  /** cluster worker id, 0 in a single process. */
+  readonly worker: number;
+  connSeq: number;
+  closing: boolean;
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearer, checkUserId } from './auth.js';
+import type { TargetContext } from './context.js';
+import { HttpError, readJsonObject, sendErrorJson, sendJson } from './http-util.js';
+import { renderMetrics } from './metrics.js';
+
+// The HTTP API as a table of path → method → handler. Later features add rows with addRoute().
+// Handlers throw HttpError for refusals; anything else thrown becomes a 500, never a crash.
+
+export type RouteHandler = (
+  ctx: TargetContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+) => unknown;
+
+const routes = new Map<string, Map<string, RouteHandler>>();
+
+export function addRoute(method: string, path: string, handler: RouteHandler): void {
+  let byMethod = routes.get(path);
+  if (!byMethod) routes.set(path, (byMethod = new Map()));
+  byMethod.set(method, handler);
+}
+
+/** Chat ids and similar names given by clients: short and URL-safe. */
+export const ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+export function handleRequest(ctx: TargetContext, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const byMethod = routes.get(path);
+  const route = byMethod ? path : 'other';
+  res.on('finish', () => ctx.stats.httpResponse(route, res.statusCode));
+  if (!byMethod) {
+    sendErrorJson(res, new HttpError(404, 'not_found', `no route ${path}`));
+    return;
+  }
+  const method = req.method === 'HEAD' && !byMethod.has('HEAD') ? 'GET' : (req.method ?? 'GET');
+  const handler = byMethod.get(method);
+  if (!handler) {
+    const allow = [...byMethod.keys()].join(', ');
+    sendErrorJson(
+      res,
+      new HttpError(405, 'method_not_allowed', `${path} accepts ${allow}`, { Allow: allow }),
+    );
+    return;
+  }
+  try {
+    const r = handler(ctx, req, res, q < 0 ? '' : url.slice(q + 1));
+    if (r instanceof Promise) r.catch((err: unknown) => fail(res, err));
+  } catch (err) {
+    fail(res, err);
+  }
+}
+
+function fail(res: ServerResponse, err: unknown): void {
+  const e =
+    err instanceof HttpError
+      ? err
+      : new HttpError(500, 'internal', `internal error: ${(err as Error)?.message ?? err}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendErrorJson(res, e);
+}
+
+/** The token subject of a request: 401 unless AUTH=none. */
+export function requireUser(ctx: TargetContext, req: IncomingMessage): string | null {
+  const token = bearer(req.headers.authorization);
+  const userId = token === undefined ? null : ctx.auth.verify(token);
+  if (userId === null && ctx.opts.auth === 'token') {
+    throw new HttpError(
+      401,
+      'unauthorized',
+      token === undefined ? 'missing token: send Authorization: Bearer <token>' : 'invalid or expired token',
+      { 'WWW-Authenticate': 'Bearer' },
+    );
+  }
+  return userId;
+}
+
+// ---------------------------------------------------------------- the routes of this part
+
+async function postToken(ctx: TargetContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req, ctx.opts.maxBodySize);
+  const u = checkUserId(body.userId);
+  if (!u.ok) throw new HttpError(400, 'bad_request', u.message);
+  ctx.stats.tokensIssued++;
+  sendJson(res, 200, ctx.auth.issue(u.userId));
+}
+
+async function postChat(ctx: TargetContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const userId = requireUser(ctx, req);
+  const body = await readJsonObject(req, ctx.opts.maxBodySize);
+  const name = body.name;
+  if (name !== undefined && (typeof name !== 'string' || name.length > 128)) {
+    throw new HttpError(400, 'bad_request', 'name must be a string of at most 128 characters');
+  }
+  // Chats hold no server state in this version: the id is what a client passes to /ws?chat=.
+  ctx.stats.chatsCreated++;
+  const chatId = `chat-${randomBytes(9).toString('base64url')}`;
+  sendJson(
+    res,
+    201,
+    name === undefined ? { chatId, createdBy: userId } : { chatId, name, createdBy: userId },
+  );
+}
+
+function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerResponse): void {
+  const s = ctx.stats.snapshot();
+  const eld = ctx.loopDelay.summary();
+  sendJson(res, ctx.closing ? 503 : 200, {
+    status: ctx.closing ? 'closing' : 'ok',
+    uptimeSec: s.uptimeSec,
+    pid: process.pid,
+    worker: ctx.worker,
+    connections: s.connections,
+    accepted: s.accepted,
+    rejected: s.rejected,
+    dropped: s.dropped,
+    eventLoopDelayMs: { p50: eld.p50Ms, p99: eld.p99Ms, max: eld.maxMs },
+    limits: {
+      maxTotalConnections: ctx.opts.maxTotalConnections,
+      maxConnectionsPerClient: ctx.opts.maxConnectionsPerClient,
+      wsMaxMessageSize: ctx.opts.wsMaxMessageSize,
+      idleTimeoutMs: ctx.opts.idleTimeoutMs,
+      rateLimitMsgsPerSec: ctx.opts.rateLimitMsgsPerSec,
+    },
+  });
+}
+
+function getMetrics(ctx: TargetContext, _req: IncomingMessage, res: ServerResponse): void {
+  const text = renderMetrics(ctx);
+  res.writeHead(200, {
+    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+function getIndex(ctx: TargetContext, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, {
+    name: 'holdline target',
+    auth: ctx.opts.auth,
+    endpoints: ['POST /auth/token', 'POST /chats', 'GET /ws (WebSocket)', 'GET /health', 'GET /metrics'],
+  });
+}
+
+function wsWithoutUpgrade(): void {
+  throw new HttpError(426, 'upgrade_required', '/ws is a WebSocket endpoint', { Upgrade: 'websocket' });
+}
+
+addRoute('GET', '/', getIndex);
+addRoute('GET', '/health', getHealth);
+addRoute('GET', '/metrics', getMetrics);
+addRoute('POST', '/auth/token', postToken);
+addRoute('POST', '/chats', postChat);
+addRoute('GET', '/ws', wsWithoutUpgrade);

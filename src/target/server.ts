@@ -1,0 +1,146 @@
+import cluster from 'node:cluster';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { TokenAuth } from './auth.js';
+import { MemoryBus, type Bus } from './bus.js';
+import { expireIdle, type Conn } from './chat.js';
+import type { TargetContext } from './context.js';
+import { IdleWheel } from './idle.js';
+import { ConnectionLimits } from './limits.js';
+import { LoopDelay } from './metrics.js';
+import { resolveTargetOptions, type TargetOptions } from './options.js';
+import { handleRequest } from './routes.js';
+import { TargetStats, type TargetStatsSnapshot } from './stats.js';
+import { handleUpgrade, rejectHandshake } from './upgrade.js';
+
+// The reference target in this process: one http.Server for the API and the WebSocket upgrade.
+// It imports nothing from the load generator.
+
+export interface RunningTarget {
+  /** `http://HOST:PORT` (a wildcard host is given as the loopback address). */
+  url: string;
+  /** `ws://HOST:PORT/ws`. */
+  wsUrl: string;
+  port: number;
+  options: Readonly<TargetOptions>;
+  stats(): TargetStatsSnapshot;
+  /** Stops accepting, terminates every open socket, resolves when the server is closed. */
+  close(): Promise<void>;
+}
+
+export interface StartTargetExtras {
+  /** Shares groups and broadcasts between instances; default: in memory. */
+  bus?: Bus;
+}
+
+const kCtx = Symbol('holdline.target.ctx');
+type TaggedServer = http.Server & { [kCtx]: TargetContext };
+
+/** Starts the target with these options over the defaults (env is not read here). */
+export async function startTarget(
+  opts: Partial<TargetOptions> = {},
+  extras: StartTargetExtras = {},
+): Promise<RunningTarget> {
+  const o = resolveTargetOptions({ values: opts });
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: o.wsMaxMessageSize,
+    perMessageDeflate: o.perMessageDeflate,
+  });
+  const stats = new TargetStats();
+  const ctx: TargetContext = {
+    opts: o,
+    auth: new TokenAuth(o.tokenSecret, o.tokenTtlMs),
+    limits: new ConnectionLimits(o.maxTotalConnections, o.maxConnectionsPerClient),
+    stats,
+    bus: extras.bus ?? new MemoryBus(),
+    wss,
+    sockets: new Set(),
+    idle: o.idleTimeoutMs > 0 ? new IdleWheel<Conn>(o.idleTimeoutMs, expireIdle) : null,
+    loopDelay: new LoopDelay(),
+    worker: cluster.isWorker ? (cluster.worker?.id ?? 0) : 0,
+    connSeq: 0,
+    closing: false,
+  };
+  wss.on('wsClientError', (err, socket) => rejectHandshake(ctx, err, socket));
+
+  const server = http.createServer({
+    requestTimeout: 30_000,
+    headersTimeout: 20_000,
+    keepAliveTimeout: 10_000,
+  });
+  (server as TaggedServer)[kCtx] = ctx;
+  server.on('request', onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', onClientError);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  ctx.loopDelay.start();
+  ctx.idle?.start();
+
+  const port = (server.address() as AddressInfo).port;
+  const host = connectHost(o.host);
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/ws`,
+    port,
+    options: o,
+    stats: () => stats.snapshot(),
+    close: () => (closed ??= closeTarget(ctx, server)),
+  };
+}
+
+async function closeTarget(ctx: TargetContext, server: http.Server): Promise<void> {
+  ctx.closing = true;
+  const done = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const ws of ctx.sockets) ws.terminate();
+  server.closeAllConnections();
+  ctx.idle?.stop();
+  ctx.loopDelay.stop();
+  await ctx.bus.close();
+  await done;
+}
+
+function onRequest(this: TaggedServer, req: IncomingMessage, res: ServerResponse): void {
+  handleRequest(this[kCtx], req, res);
+}
+
+function onUpgrade(this: TaggedServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  try {
+    handleUpgrade(this[kCtx], req, socket, head);
+  } catch {
+    // A bug must cost one connection, not the process.
+    socket.destroy();
+  }
+}
+
+function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  // Malformed HTTP: answer 400 (431 for huge headers) when the socket can still take it.
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
+  (socket as Socket).destroySoon();
+}
+
+/** Where a client on this machine reaches a server listening on `host`. */
+export function connectHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

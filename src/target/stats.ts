@@ -1,0 +1,80 @@
+// The target's own counters: plain numbers bumped on the hot path, read by /health, /metrics
+// and RunningTarget.stats(). Reason names are a closed set so metric labels stay bounded.
+
+export const REJECT_REASONS = [
+  'unauthorized', // 401: missing, forged or expired token
+  'total_limit', // 503: MAX_TOTAL_CONNECTIONS reached
+  'client_limit', // 429: MAX_CONNECTIONS_PER_CLIENT reached
+  'bad_request', // 400: bad query or handshake headers
+  'not_found', // 404: upgrade on another path
+  'shutting_down', // 503: the target is closing
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export const DROP_REASONS = [
+  'idle', // 1001 after IDLE_TIMEOUT without a frame
+  'rate_limit', // 1008 over RATE_LIMIT_MSGS_PER_SEC
+  'too_large', // 1009 message over WS_MAX_MESSAGE_SIZE
+  'slow_client', // terminated: unsent data over SEND_BUFFER_LIMIT
+  'protocol_error', // invalid frames (ws closes with 1002/1007)
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export type ConnKind = 'ws' | 'sse';
+
+export class TargetStats {
+  readonly startedAt = Date.now();
+  open: Record<ConnKind, number> = { ws: 0, sse: 0 };
+  accepted: Record<ConnKind, number> = { ws: 0, sse: 0 };
+  closed: Record<ConnKind, number> = { ws: 0, sse: 0 };
+  rejected = zeroes(REJECT_REASONS);
+  dropped = zeroes(DROP_REASONS);
+  msgsIn = 0;
+  msgsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  tokensIssued = 0;
+  chatsCreated = 0;
+  /** HTTP responses by `route status`, e.g. `/auth/token 200` (routes are a fixed set). */
+  readonly http = new Map<string, number>();
+
+  httpResponse(route: string, status: number): void {
+    const k = `${route} ${status}`;
+    this.http.set(k, (this.http.get(k) ?? 0) + 1);
+  }
+
+  snapshot(): TargetStatsSnapshot {
+    return {
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 100) / 10,
+      connections: { ws: this.open.ws, sse: this.open.sse, total: this.open.ws + this.open.sse },
+      accepted: { ...this.accepted },
+      closed: { ...this.closed },
+      rejected: { ...this.rejected },
+      dropped: { ...this.dropped },
+      messages: { in: this.msgsIn, out: this.msgsOut },
+      bytes: { in: this.bytesIn, out: this.bytesOut },
+      tokensIssued: this.tokensIssued,
+      chatsCreated: this.chatsCreated,
+    };
+  }
+}
+
+/** Plain data; safe to JSON-encode and to compare in tests. */
+export interface TargetStatsSnapshot {
+  uptimeSec: number;
+  connections: { ws: number; sse: number; total: number };
+  accepted: Record<ConnKind, number>;
+  closed: Record<ConnKind, number>;
+  rejected: Record<RejectReason, number>;
+  dropped: Record<DropReason, number>;
+  messages: { in: number; out: number };
+  bytes: { in: number; out: number };
+  tokensIssued: number;
+  chatsCreated: number;
+}
+
+function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
+  const o = {} as Record<K, number>;
+  for (const k of keys) o[k] = 0;
+  return o;
+}
