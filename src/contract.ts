@@ -65,6 +65,8 @@ export interface StepSpec {
   scenario: ScenarioSpec;
   scenarioModule?: string; // absolute path of a JS module exporting the scenario (hooks allowed)
   localAddresses?: string[];
+  /** Plan-specific settings for the engine extension of this plan (plain data). */
+  ext?: Record<string, unknown>;
 }
 
 /** One worker's part of a step. */
@@ -178,6 +180,8 @@ export interface StepResult {
   setup?: { completed: number; durationMs: number };
   earlyCloses?: EarlyClose[];
   holdMs?: number; // how long the established sessions were held before measuring
+  /** Plan-specific findings (broadcast receipts, chat messaging), keyed by plan kind. */
+  ext?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- run events (reporters)

@@ -7,6 +7,8 @@ import { HealthSampler } from './health.js';
 import { compileConnect, type ConnectPlan } from './connect-plan.js';
 import { Ticker } from './ticker.js';
 import { compile, type Template } from '../scenario/template.js';
+import type { EngineApi, StepExtension } from './extension.js';
+import { EXTENSIONS } from './extensions.js';
 import {
   Session,
   S_AWAIT_FIRST,
@@ -74,6 +76,7 @@ export class Engine implements TransportSink<Session> {
   private setupLastMs = 0;
   private holdStartedMs = 0;
   private heldMs = 0;
+  private readonly ext: StepExtension | null;
   private readonly onHttpTiming = (name: string, us: number): void => this.rec.latency(`http:${name}`, us);
 
   constructor(
@@ -104,6 +107,34 @@ export class Engine implements TransportSink<Session> {
     }
     this.sessions = new Array(shard.sessions);
     for (let i = 0; i < shard.sessions; i++) this.sessions[i] = new Session(shard.firstSession + i);
+    const make = EXTENSIONS[spec.plan];
+    this.ext = make ? make(this.api()) : null;
+  }
+
+  private api(): EngineApi {
+    const self = this;
+    return {
+      shard: this.shard,
+      sessions: this.sessions,
+      recorder: this.rec,
+      env: this.opts.env,
+      vars: this.baseVars,
+      get tStart() {
+        return self.tStart;
+      },
+      send: (s, data) => this.sendCounted(s, data, performance.now()),
+      isOpen: (s) => s.state === S_OPEN,
+      ticker: (fire, res) => new Ticker(fire, res),
+      endHold: () => this.measure(),
+    };
+  }
+
+  private sendCounted(s: Session, data: string | Buffer, now: number): boolean {
+    if (!this.transport.send(s, data)) return false;
+    s.tSent = now;
+    this.rec.inc('msgsSent');
+    this.rec.inc('bytesSent', typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+    return true;
   }
 
   /** Runs the step to its end: established, held, measured and closed. */
@@ -119,9 +150,19 @@ export class Engine implements TransportSink<Session> {
       } else {
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.timers.push(setTimeout(() => this.endEstablish('timeout'), spec.stepTimeoutMs));
-      this.launch();
-      this.maybeEstablished();
+      const begin = (): void => {
+        if (this.stage !== Stage.Establish) return;
+        this.timers.push(setTimeout(() => this.endEstablish('timeout'), spec.stepTimeoutMs));
+        this.launch();
+        this.maybeEstablished();
+      };
+      if (this.ext?.prepare) {
+        this.ext.prepare(this.httpAbort.signal).then(begin, (err: unknown) => {
+          this.endEstablish('step_prepare_error', err instanceof Error ? err.message : String(err));
+        });
+      } else {
+        begin();
+      }
     });
   }
 
@@ -143,6 +184,7 @@ export class Engine implements TransportSink<Session> {
       r.setup = { completed: this.setupDone, durationMs: Math.round(this.setupLastMs) };
     if (this.shard.spec.heartbeat || this.earlyCloses.length > 0) r.earlyCloses = this.earlyCloses;
     r.holdMs = Math.round(this.heldMs);
+    this.ext?.finish?.(r);
     return r;
   }
 
@@ -151,6 +193,7 @@ export class Engine implements TransportSink<Session> {
     this.ticker?.clear();
     if (this.launchTimer) clearTimeout(this.launchTimer);
     this.health.close();
+    await this.ext?.close?.();
     await this.http?.close();
   }
 
@@ -254,11 +297,7 @@ export class Engine implements TransportSink<Session> {
         this.transport.terminate(s);
         return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
       }
-      if (this.transport.send(s, data)) {
-        s.tSent = performance.now();
-        this.rec.inc('msgsSent');
-        this.rec.inc('bytesSent', Buffer.byteLength(data));
-      }
+      this.sendCounted(s, data, performance.now());
     }
     if (this.connect.expect) {
       s.state = S_AWAIT_FIRST;
@@ -267,10 +306,14 @@ export class Engine implements TransportSink<Session> {
     }
   }
 
-  message(s: Session, data: Buffer): void {
+  message(s: Session, data: Buffer, isBinary: boolean): void {
     this.rec.inc('msgsRecv');
     this.rec.inc('bytesRecv', data.length);
     if (s.hbSent > 0) this.pong(s); // a heartbeat's reply: any message after it
+    if (s.state === S_OPEN) {
+      this.ext?.message?.(s, data, isBinary, performance.now());
+      return;
+    }
     if (s.state === S_AWAIT_FIRST) {
       const problem = this.connect.expect!.check(data);
       if (problem) {
@@ -318,6 +361,7 @@ export class Engine implements TransportSink<Session> {
   private recordEarly(s: Session, cls: string, closeCode: number, reason: string): void {
     this.rec.inc('closedEarly');
     const now = performance.now();
+    this.ext?.lost?.(s, now);
     this.earlyCloses.push({
       session: s.index,
       atMs: Math.round(now - this.tStart),
@@ -347,10 +391,7 @@ export class Engine implements TransportSink<Session> {
         this.transport.terminate(s);
         return this.fail(s, 'step_heartbeat_template', err instanceof Error ? err.message : String(err));
       }
-      if (!this.transport.send(s, data)) return;
-      s.tSent = now;
-      this.rec.inc('msgsSent');
-      this.rec.inc('bytesSent', Buffer.byteLength(data));
+      if (!this.sendCounted(s, data, now)) return;
       if (hb.expectReply) s.hbSent = now;
     }
     s.heartbeats++;
@@ -376,6 +417,7 @@ export class Engine implements TransportSink<Session> {
       s.due = s.tOpen + (hb.intervalMs * ((s.index % n) + 0.5)) / n;
       this.ticker!.add(s);
     }
+    this.ext?.opened?.(s, s.tOpen);
     this.settleOne();
   }
 
@@ -387,6 +429,8 @@ export class Engine implements TransportSink<Session> {
     this.rec.fail(code, detail);
     if (wasOpen) this.open--;
     if (wasInFlight) this.settleOne();
+    // Nothing left to hold: measuring now changes no figure and saves the rest of the hold.
+    if (wasOpen && this.open === 0 && this.stage === Stage.Hold) this.measure();
   }
 
   private settleOne(): void {
@@ -402,24 +446,29 @@ export class Engine implements TransportSink<Session> {
     if (this.stage === Stage.Establish && this.settled === this.sessions.length) this.endEstablish(null);
   }
 
-  /** Every session is settled, or the deadline passed (`timeout`), or the user stopped (`aborted`). */
-  private endEstablish(cause: 'timeout' | 'aborted' | null): void {
+  /**
+   * Every session is settled, or the deadline passed (`timeout`), or the user stopped
+   * (`aborted`), or the extension could not prepare the step: the stragglers fail with that class.
+   */
+  private endEstablish(cause: 'timeout' | 'aborted' | 'step_prepare_error' | null, detail?: string): void {
     if (this.stage !== Stage.Establish) return;
     this.settleMs = performance.now() - this.tStart;
     this.stage = Stage.Hold; // before failing the stragglers, so nothing new is launched
     if (cause) {
       this.httpAbort.abort();
+      const why = detail ?? (cause === 'timeout' ? 'not established before the step timeout' : 'stopped');
       for (const s of this.sessions) {
         if (s.state === S_IDLE || s.state === S_HTTP) {
-          this.fail(s, cause, cause === 'timeout' ? 'not established before the step timeout' : 'stopped');
+          this.fail(s, cause, why);
         } else if (s.state === S_CONNECTING || s.state === S_AWAIT_FIRST) {
-          this.fail(s, cause, cause === 'timeout' ? 'not established before the step timeout' : 'stopped');
+          this.fail(s, cause, why);
           this.transport.terminate(s);
         }
       }
     }
     this.holdStartedMs = performance.now();
-    if (cause === 'aborted') return this.measure();
+    if (cause === 'aborted' || cause === 'step_prepare_error') return this.measure();
+    this.ext?.holdStart?.(this.holdStartedMs);
     this.timers.push(setTimeout(() => this.measure(), this.shard.spec.holdMs));
   }
 
@@ -428,6 +477,7 @@ export class Engine implements TransportSink<Session> {
     this.stage = Stage.Closing;
     this.heldMs = performance.now() - this.holdStartedMs;
     this.ticker?.clear();
+    this.ext?.measure?.(performance.now());
     this.successful = this.open;
     for (const s of this.sessions) {
       if (s.state === S_OPEN) {

@@ -24,32 +24,52 @@ export function analyzeCloses(closes: EarlyClose[], heartbeatMs: number | null):
   // Clustering is judged on idle time (since the last frame sent): heartbeats spread over the
   // interval make ages differ while an idle timeout cuts every connection at the same idle time.
   const idles = closes.map((c) => c.idleMs).sort((a, b) => a - b);
-  const p50 = idles[Math.floor((idles.length - 1) / 2)];
-  const tol = Math.max(1000, p50 * 0.1);
-  const near = idles.filter((a) => Math.abs(a - p50) <= tol).length;
+  const p50 = median(idles);
   let cluster: CloseAnalysis['cluster'] = null;
   let advice: string | null = null;
-  if (near >= 3 && near >= idles.length * 0.6) {
-    // A timeout of T cuts at idle >= T, late by the enforcer's granularity: the low edge of the
-    // cluster estimates T better than its middle.
-    const inCluster = idles.filter((a) => Math.abs(a - p50) <= tol);
-    const ageMs = roundAge(inCluster[Math.floor(inCluster.length * 0.1)]);
-    const idle = heartbeatMs === null || heartbeatMs >= p50 - tol;
-    cluster = { count: near, ageMs, kind: idle ? 'idle' : 'lifetime' };
-    const s = fmtSeconds(ageMs);
-    advice = idle
-      ? `${near} connections closed after ~${s} idle: this looks like an idle timeout of ${s}; send heartbeats more often than that (--heartbeat below ${s}).`
-      : `${near} connections closed ~${s} after their last heartbeat although heartbeats went out every ${fmtSeconds(heartbeatMs!)}: the server or a proxy closes them for another reason; see the close codes.`;
+  const idleCluster = clusterOf(idles);
+  // An idle cut is only possible when heartbeats left the connection idle that long.
+  if (
+    idleCluster &&
+    idleCluster.center >= 1000 &&
+    (heartbeatMs === null || heartbeatMs >= idleCluster.center - idleCluster.tol)
+  ) {
+    cluster = { count: idleCluster.count, ageMs: idleCluster.low, kind: 'idle' };
+    const s = fmtSeconds(idleCluster.low);
+    advice = `${idleCluster.count} connections closed after ~${s} idle: this looks like an idle timeout of ${s}; send heartbeats more often than that (--heartbeat below ${s}).`;
+  } else {
+    const ageCluster = clusterOf(ages);
+    if (ageCluster) {
+      cluster = { count: ageCluster.count, ageMs: ageCluster.low, kind: 'lifetime' };
+      const s = fmtSeconds(ageCluster.low);
+      advice = `${ageCluster.count} connections closed ~${s} after opening while heartbeats kept them busy: this looks like a connection lifetime limit of ${s} on the server or a proxy.`;
+    }
   }
   return {
     count: closes.length,
     byClass,
-    ages: { minMs: ages[0], p50Ms: ages[Math.floor((ages.length - 1) / 2)], maxMs: ages[ages.length - 1] },
+    ages: { minMs: ages[0], p50Ms: median(ages), maxMs: ages[ages.length - 1] },
     idle: { p50Ms: p50 },
     buckets: bucketize(ages),
     cluster,
     advice,
   };
+}
+
+function median(sorted: number[]): number {
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/**
+ * Most values within a few seconds of the median. A timeout of T cuts at >= T, late by the
+ * enforcer's granularity and event-loop delays: the low edge estimates T better than the middle.
+ */
+function clusterOf(sorted: number[]): { count: number; center: number; tol: number; low: number } | null {
+  const center = median(sorted);
+  const tol = Math.max(250, center * 0.1);
+  const inside = sorted.filter((a) => Math.abs(a - center) <= tol);
+  if (inside.length < 3 || inside.length < sorted.length * 0.6) return null;
+  return { count: inside.length, center, tol, low: roundAge(inside[0]) };
 }
 
 /** Up to 10 equal-width buckets over the observed ages, each at least 1 s wide. */

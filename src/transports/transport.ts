@@ -32,6 +32,8 @@ export interface OpenOptions {
   protocols?: string[];
   localAddress?: string;
   compression?: boolean; // offer permessage-deflate
+  /** SSE: reopen a dropped stream with Last-Event-ID, honouring the server's `retry`. */
+  reconnect?: boolean;
 }
 
 export interface Transport<S extends Conn = Conn> {

@@ -116,7 +116,9 @@ function echo(ws: WebSocket): void {
 
 /** A raw server: reads the upgrade request, then hands the socket to the test. */
 async function rawServer(onUpgrade: (sock: net.Socket, key: string, rest: Buffer) => void): Promise<string> {
+  const socks = new Set<net.Socket>();
   const server = net.createServer((sock) => {
+    socks.add(sock);
     sock.on('error', () => {});
     let buf = Buffer.alloc(0);
     const onData = (d: Buffer) => {
@@ -132,8 +134,8 @@ async function rawServer(onUpgrade: (sock: net.Socket, key: string, rest: Buffer
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   after(() => {
+    for (const sock of socks) sock.destroy();
     server.close();
-    server.unref();
   });
   return `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
