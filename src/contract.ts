@@ -138,6 +138,7 @@ export interface ErrorSample {
 }
 
 export interface GeneratorCost {
+  baseRssBytes?: number; // RSS when the step started: per-session memory is (peak - base) / sessions
   peakRssBytes: number;
   cpuUserMs: number;
   cpuSystemMs: number;

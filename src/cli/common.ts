@@ -23,6 +23,8 @@ export interface CommonOptions {
   connectConcurrency: number;
   connectRate?: number;
   localAddress?: string[];
+  /** Offer permessage-deflate on every WebSocket (the ws-library transport). */
+  compression?: boolean;
   out: string;
   logFormat: 'text' | 'json' | 'emf';
   emfNamespace: string;
@@ -54,6 +56,10 @@ export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: n
       '--local-address <list>',
       'source addresses to spread connections over, e.g. 127.0.0.2,127.0.0.3',
       parseStringList,
+    )
+    .option(
+      '--compression',
+      'negotiate permessage-deflate on every WebSocket (bytes on the wire are reported either way)',
     )
     .option('--out <dir>', 'directory for the JSON result, rewritten after every step', './holdline-results')
     .addOption(

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { HoldlineError, UserError, EXIT } from '../errors.js';
 import { capacityCommand } from './commands/capacity.js';
 import { sustainCommand } from './commands/sustain.js';
+import { loadCommand } from './commands/load.js';
 import { targetCommand } from './commands/target.js';
 import { envCommand } from './commands/env.js';
 import { planCommand } from './commands/plan.js';
@@ -19,7 +20,7 @@ export function buildProgram(io: CliIO): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const make of [capacityCommand, sustainCommand, targetCommand, envCommand, planCommand, initCommand]) {
+  for (const make of [capacityCommand, sustainCommand, loadCommand, targetCommand, envCommand, planCommand, initCommand]) {
     const cmd = make(io);
     cmd.exitOverride();
     cmd.configureOutput({

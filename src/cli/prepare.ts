@@ -3,14 +3,25 @@ import { LocalFleet } from '../fleet/local.js';
 import { loadSetupHook } from '../scenario/module.js';
 import { WsClientTransport } from '../transports/wsclient.js';
 import { WsLibTransport } from '../transports/ws.js';
+import { SseTransport, type SseDefaults } from '../transports/sse.js';
 import type { Session } from '../engine/session.js';
 import type { TransportFactory } from '../engine/engine.js';
-import { raiseFdLimit } from '../host/limits.js';
+import type { Transport } from '../transports/transport.js';
+import { countOpenFds, FD_RESERVE, raiseFdLimit } from '../host/limits.js';
 import { collectHostFacts } from '../host/facts.js';
 import { preflight } from '../host/preflight.js';
 import { resolveTarget, type ResolvedTarget } from './target-resolve.js';
 import type { CommonOptions } from './common.js';
 import type { CliIO } from './io.js';
+
+/**
+ * Sockets this process may open and still write its results: the soft open-file limit less what
+ * is open now and a reserve. Past it, sessions fail as fds_exhausted instead of starving the run.
+ */
+function socketBudget(soft: number | 'unlimited' | undefined): number | undefined {
+  if (soft === undefined || soft === 'unlimited') return undefined;
+  return Math.max(0, soft - (countOpenFds() ?? 0) - FD_RESERVE);
+}
 
 export interface RunContext {
   target: ResolvedTarget;
@@ -29,11 +40,21 @@ export async function prepareRun(a: {
   io: CliIO;
   maxSessions: number;
   targetEnv?: Record<string, string>;
+  /** The session transport; default: the scenario's (ws or sse). */
+  transport?: 'ws' | 'sse';
+  /** SSE settings (reconnection) when the transport is sse. */
+  sse?: SseDefaults;
 }): Promise<RunContext> {
   const { o, io } = a;
   const fd = raiseFdLimit();
   const target = await resolveTarget(
-    { url: a.url, scenario: o.scenario, headers: o.header, targetEnv: a.targetEnv },
+    {
+      url: a.url,
+      scenario: o.scenario,
+      headers: o.header,
+      // --compression: the built-in target offers permessage-deflate too.
+      targetEnv: o.compression ? { PER_MESSAGE_DEFLATE: '1', ...a.targetEnv } : a.targetEnv,
+    },
     io,
   );
   try {
@@ -45,10 +66,20 @@ export async function prepareRun(a: {
     });
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     const setup = target.scenarioModule ? await loadSetupHook(target.scenarioModule) : undefined;
-    const transport: TransportFactory = o.compression
-      ? (sink) => new WsLibTransport<Session>(sink)
-      : (sink) => new WsClientTransport<Session>(sink);
-    const fleet = new LocalFleet({ transport, env: io.env, vars: target.vars, setup });
+    const kind = a.transport ?? target.scenario.connect.transport;
+    const transport: TransportFactory =
+      kind === 'sse'
+        ? (sink) => new SseTransport<Session>(sink, a.sse)
+        : o.compression
+          ? (sink) => offerCompression(new WsLibTransport<Session>(sink))
+          : (sink) => new WsClientTransport<Session>(sink);
+    const fleet = new LocalFleet({
+      transport,
+      env: io.env,
+      vars: target.vars,
+      setup,
+      maxSockets: socketBudget(fd.after?.soft),
+    });
     return {
       target,
       fleet,
@@ -62,4 +93,11 @@ export async function prepareRun(a: {
     await target.close();
     throw err;
   }
+}
+
+/** --compression: every connection offers permessage-deflate (the engine opens without options). */
+function offerCompression<T extends Transport<Session>>(t: T): T {
+  const open = t.open.bind(t);
+  t.open = (s, url, opts) => open(s, url, { ...opts, compression: true });
+  return t;
 }

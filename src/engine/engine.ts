@@ -30,6 +30,8 @@ export interface EngineOptions {
   vars: Record<string, string>;
   /** How long closing sockets may take after the step is measured. */
   closeGraceMs?: number;
+  /** Sockets this process may hold at once (open-file budget); more fail as fds_exhausted. */
+  maxSockets?: number;
   /** Loads a scenario module's setup hook, when the scenario has one. */
   setup?: (ctx: { index: number; vars: Record<string, string> }) => Promise<Record<string, string>>;
 }
@@ -76,6 +78,7 @@ export class Engine implements TransportSink<Session> {
   private setupLastMs = 0;
   private holdStartedMs = 0;
   private heldMs = 0;
+  private sockets = 0; // sessions that hold (or are opening) a socket
   private readonly ext: StepExtension | null;
   private readonly onHttpTiming = (name: string, us: number): void => this.rec.latency(`http:${name}`, us);
 
@@ -226,8 +229,8 @@ export class Engine implements TransportSink<Session> {
     this.inFlight++;
     this.rec.inc('started');
     s.t0 = performance.now();
+    s.state = S_HTTP; // starting: in flight from here on, whatever comes next
     if (this.http || this.opts.setup) {
-      s.state = S_HTTP;
       void this.runHttp(s);
     } else {
       this.openTransport(s, this.baseVarsFor(s));
@@ -262,6 +265,15 @@ export class Engine implements TransportSink<Session> {
   }
 
   private openTransport(s: Session, vars: Record<string, string>): void {
+    if (this.opts.maxSockets !== undefined && this.sockets >= this.opts.maxSockets) {
+      // Keep descriptors for the result file and the process itself: the generator is the limit.
+      return this.fail(
+        s,
+        'fds_exhausted',
+        `the generator's open-file budget (${this.opts.maxSockets} sockets) is used up`,
+      );
+    }
+    this.sockets++;
     s.state = S_CONNECTING;
     let url: string;
     const headers: Record<string, string> = {};
@@ -335,6 +347,7 @@ export class Engine implements TransportSink<Session> {
   closed(s: Session, code: number, reason: string): void {
     if (s.state === S_CLOSING) {
       s.state = S_DONE;
+      this.sockets--;
       this.closing--;
       this.maybeClosed();
       return;
@@ -349,6 +362,7 @@ export class Engine implements TransportSink<Session> {
     if (s.state === S_CLOSING) {
       // An error while we close it after measuring: the session already counted as successful.
       s.state = S_DONE;
+      this.sockets--;
       this.closing--;
       this.maybeClosed();
       return;
@@ -422,6 +436,7 @@ export class Engine implements TransportSink<Session> {
   }
 
   private fail(s: Session, code: ErrorCode | string, detail: string): void {
+    if (s.state >= S_CONNECTING && s.state <= S_OPEN) this.sockets--;
     const wasOpen = s.state === S_OPEN;
     const wasInFlight = s.state >= S_HTTP && s.state <= S_AWAIT_FIRST;
     s.state = S_FAILED;
@@ -493,7 +508,12 @@ export class Engine implements TransportSink<Session> {
   }
 
   private forceClose(): void {
-    for (const s of this.sessions) if (s.state === S_CLOSING) this.transport.terminate(s);
+    for (const s of this.sessions) {
+      if (s.state !== S_CLOSING) continue;
+      s.state = S_DONE;
+      this.sockets--;
+      this.transport.terminate(s);
+    }
     this.closing = 0;
     this.done();
   }

@@ -21,6 +21,8 @@ export class HealthSampler {
   private lastCpu = process.cpuUsage();
   private lastT = performance.now();
   private readonly cpuAtStart = process.cpuUsage();
+  private readonly baseRss = process.memoryUsage.rss();
+  private lastRss = this.baseRss;
   private peakRss = 0;
   private maxCpuPct = 0;
   private maxEld = 0;
@@ -43,7 +45,7 @@ export class HealthSampler {
       cpuPct: Math.round((usedUs / elapsedUs) * 1000) / 10,
       eldP99Ms: this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : 0,
       eldMaxMs: this.eld.count > 0 ? this.eld.max / 1e6 : 0,
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: this.rss(),
       fds: countOpenFds(),
     };
     this.eld.reset();
@@ -64,10 +66,21 @@ export class HealthSampler {
     }
   }
 
+  /** Reading RSS opens /proc/self/stat: at the open-file cap it fails, and the last value stands. */
+  private rss(): number {
+    try {
+      this.lastRss = process.memoryUsage.rss();
+    } catch {
+      // EMFILE while every descriptor is a socket
+    }
+    return this.lastRss;
+  }
+
   cost(): GeneratorCost {
     const cpu = process.cpuUsage(this.cpuAtStart);
-    const rss = process.memoryUsage.rss();
+    const rss = this.rss();
     return {
+      baseRssBytes: this.baseRss,
       peakRssBytes: Math.max(this.peakRss, rss),
       cpuUserMs: Math.round(cpu.user / 1000),
       cpuSystemMs: Math.round(cpu.system / 1000),

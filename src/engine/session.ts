@@ -2,7 +2,7 @@ import type { Conn } from '../transports/transport.js';
 
 // Session states, numeric so a session stays a small monomorphic object.
 export const S_IDLE = 0; // not started yet
-export const S_HTTP = 1; // running its HTTP steps
+export const S_HTTP = 1; // started: running its HTTP steps or setup, or about to connect
 export const S_CONNECTING = 2; // transport opening
 export const S_AWAIT_FIRST = 3; // opened, waiting for the expected first message
 export const S_OPEN = 4; // established and healthy

@@ -28,6 +28,10 @@ export class LocalFleet implements Fleet {
     onSnapshot(engine.snapshot()); // the last partial interval: totals must add up
     const result = engine.result();
     await engine.close();
+    // Destroyed sockets give their descriptors back on the next loop turns: let them, so the
+    // result file can be written even after a step that used every descriptor.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     return result;
   }
 

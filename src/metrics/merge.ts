@@ -185,6 +185,7 @@ function mergeGenerator(gs: GeneratorCost[]): GeneratorCost {
     saturated: false,
   };
   for (const g of gs) {
+    if (g.baseRssBytes !== undefined) out.baseRssBytes = (out.baseRssBytes ?? 0) + g.baseRssBytes;
     out.peakRssBytes += g.peakRssBytes;
     out.cpuUserMs += g.cpuUserMs;
     out.cpuSystemMs += g.cpuSystemMs;

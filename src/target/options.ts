@@ -223,7 +223,7 @@ export const TARGET_ENV_KEYS: readonly string[] = TARGET_OPTIONS.map((d) => d.en
 const schema = z
   .object({
     host: z.string().min(1, 'must not be empty'),
-    port: z.number().int().min(0).max(65535),
+    port: z.number().int().min(0, 'must be 0 or more').max(65535, 'must be at most 65535'),
     auth: z.enum(['token', 'none'], { error: 'must be token or none' }),
     tokenSecret: z.string().min(16, 'must be at least 16 characters'),
     tokenTtlMs: z

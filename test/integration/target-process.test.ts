@@ -89,22 +89,29 @@ test('the spawned target exits when its parent process dies', async () => {
 
 test('cluster mode: 2 workers share the port, split MAX_TOTAL_CONNECTIONS and accept WebSockets', async () => {
   const t = await spawnTarget({
-    env: { WORKERS: '2', MAX_TOTAL_CONNECTIONS: '5', AUTH: 'none', WELCOME: '1' },
+    env: { WORKERS: '2', MAX_TOTAL_CONNECTIONS: '401', AUTH: 'none', WELCOME: '1' },
   });
   try {
+    // Turns are handed to whichever worker is free, so a busy machine may favour one for a while.
     const seen = new Map<number, number>(); // pid → its share of the cap
-    for (let i = 0; i < 8 && seen.size < 2; i++) {
+    for (let i = 0; i < 200 && seen.size < 2; i++) {
       const h = await getJson(`${t.url}/health`);
       seen.set(h.pid, h.limits.maxTotalConnections);
     }
     assert.equal(seen.size, 2, 'both workers answered');
     assert.ok(!seen.has(t.pid), 'the primary serves nothing itself');
-    assert.deepEqual([...seen.values()].sort(), [2, 3]);
+    assert.deepEqual([...seen.values()].sort(), [200, 201]);
 
-    const sockets = await Promise.all(Array.from({ length: 4 }, () => openWs(t.wsUrl)));
-    const ids = await Promise.all(sockets.map((ws) => nextJson(ws).then((m) => String(m.connId))));
-    const workers = new Set(ids.map((id) => id.split('-')[0]));
-    assert.equal(workers.size, 2, `connIds ${ids.join(' ')}`);
+    const workers = new Set<string>();
+    const sockets = [];
+    for (let i = 0; i < 100 && workers.size < 2; i++) {
+      const ws = await openWs(t.wsUrl);
+      sockets.push(ws);
+      const hello = await nextJson(ws);
+      assert.equal(hello.type, 'welcome');
+      workers.add(String(hello.connId).split('-')[0]);
+    }
+    assert.equal(workers.size, 2, `WebSockets reached ${[...workers].join(', ')}`);
     for (const ws of sockets) ws.terminate();
   } finally {
     await t.close();
@@ -219,7 +226,7 @@ test('holdline target --workers 2 prints one line once every worker listens', as
   const m = /listening on 127\.0\.0\.1:(\d+) \(2 workers, auth none\): (http:\S+)/.exec(out());
   assert.ok(m, out());
   const pids = new Set<number>();
-  for (let i = 0; i < 8 && pids.size < 2; i++) pids.add((await getJson(`${m[2]}/health`)).pid);
+  for (let i = 0; i < 200 && pids.size < 2; i++) pids.add((await getJson(`${m[2]}/health`)).pid);
   assert.equal(pids.size, 2);
   abort();
   await run;

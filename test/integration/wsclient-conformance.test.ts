@@ -427,6 +427,34 @@ describe('close', () => {
     assert.deepEqual([got[0].op, got[0].payload.length], [8, 0], 'empty close echoed');
   });
 
+  test('a reset after the close handshake makes no second callback', async () => {
+    const url = await rawServer((sock, key) => {
+      sock.write(Buffer.concat([Buffer.from(ok101(key)), frame(0x88, Buffer.from([0x03, 0xe8]))]));
+      sock.on('data', () => sock.resetAndDestroy()); // our close reply
+    });
+    const t = client();
+    const s = new Sess();
+    t.open(s, url, { headers: {} });
+    const sock = (s.handle as { sock: net.Socket }).sock;
+    sock.once('close', poke);
+    assert.deepEqual(await ended(s), { kind: 'closed', code: 1000, detail: '' });
+    await until(() => sock.closed, 'the client socket closed');
+    assert.equal(s.late, 0);
+  });
+
+  test('close() before the 101: failed(aborted)', async () => {
+    const url = await rawServer(() => {});
+    const t = client();
+    const s = new Sess();
+    t.open(s, url, { headers: {} });
+    t.close(s);
+    assert.deepEqual(await ended(s), {
+      kind: 'failed',
+      code: 'aborted',
+      detail: 'closed before the connection opened',
+    });
+  });
+
   test('server socket ended without a close frame: closed(1006); reset: failed(reset)', async () => {
     const { url } = await wsServer((ws) =>
       ws.on('message', () => (ws as unknown as { _socket: net.Socket })._socket.destroy()),

@@ -1,0 +1,265 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { runCli } from '../helpers/cli.js';
+import { readRunResult } from '../../src/report/json.js';
+import type { RunResult, StepResult } from '../../src/contract.js';
+import type { LoadFindings } from '../../src/engine/load-model.js';
+import type { LoadVerdict } from '../../src/plans/load.js';
+
+// `holdline load` against a small chat server written here (the reference target's protocol:
+// tokens, batch groups, join, send → message + sent ack), with the same test faults: a delay per
+// group message, dropping every k-th delivery, one stall of the event loop. The server counts on
+// its side, so the generator's figures are checked against what really happened. One file on
+// purpose: the server and the tests that use it belong together.
+
+interface ChatServerOptions {
+  delayMs?: number;
+  dropEvery?: number;
+  stallAtMs?: number;
+  stallMs?: number;
+  deflate?: boolean;
+}
+
+interface ChatServer {
+  url: string;
+  wsUrl: string;
+  groups: Set<string>;
+  stats: { sends: number; deliveries: number; dropped: number; joins: number; api: number };
+  close(): Promise<void>;
+}
+
+async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
+  const groups = new Set<string>();
+  const members = new Map<string, Set<WebSocket>>();
+  const stats = { sends: 0, deliveries: 0, dropped: 0, joins: 0, api: 0 };
+  let firstMessageAt = 0;
+  let stalled = false;
+  const json = (res: http.ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (text += c));
+    req.on('end', () => {
+      const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      if (req.url === '/auth/token') return json(res, 200, { token: `t-${String(body.userId)}`, expiresIn: 3600 });
+      if (req.url === '/groups/batch') {
+        let created = 0;
+        for (const n of body.names as string[]) if (!groups.has(n)) (groups.add(n), created++);
+        return json(res, 201, { created });
+      }
+      if (req.url === '/groups') {
+        const name = String(body.name);
+        if (groups.has(name)) return json(res, 409, { error: 'exists' });
+        groups.add(name);
+        return json(res, 201, { groupId: name });
+      }
+      if (req.url === '/groups/count') {
+        stats.api++;
+        return json(res, 200, { count: groups.size });
+      }
+      if (req.url === '/health') return json(res, 200, { eventLoopDelayMs: { p50: 1, p99: 2, max: 3 } });
+      json(res, 404, { error: 'not_found' });
+    });
+  });
+  const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: o.deflate === true });
+  const deliver = (to: WebSocket[], frame: string): void => {
+    for (const ws of to) {
+      stats.deliveries++;
+      if (o.dropEvery && stats.deliveries % o.dropEvery === 0) {
+        stats.dropped++;
+        continue;
+      }
+      ws.send(frame);
+    }
+  };
+  wss.on('connection', (ws, req) => {
+    const user = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? 'anon';
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as Record<string, unknown>;
+      if (m.type === 'join') {
+        const g = String(m.group);
+        if (!groups.has(g)) return ws.send(JSON.stringify({ type: 'error', error: 'unknown_group', message: g }));
+        let set = members.get(g);
+        if (!set) members.set(g, (set = new Set()));
+        set.add(ws);
+        stats.joins++;
+        ws.send(JSON.stringify({ type: 'joined', group: g, members: set.size }));
+      } else if (m.type === 'send') {
+        const now = performance.now();
+        if (firstMessageAt === 0) firstMessageAt = now;
+        if (o.stallMs && !stalled && now - firstMessageAt >= (o.stallAtMs ?? 0)) {
+          stalled = true;
+          while (performance.now() - now < o.stallMs); // the fault: a blocked event loop
+        }
+        stats.sends++;
+        const set = members.get(String(m.group)) ?? new Set<WebSocket>();
+        const to = [...set].filter((x) => x !== ws && x.readyState === x.OPEN);
+        const frame = JSON.stringify({ type: 'message', group: m.group, from: user, id: m.id, ts: m.ts, serverTs: Date.now(), data: m.data });
+        ws.send(JSON.stringify({ type: 'sent', id: m.id, recipients: to.length }));
+        if (o.delayMs) setTimeout(deliver, o.delayMs, to, frame);
+        else deliver(to, frame);
+      }
+    });
+    ws.on('close', () => {
+      for (const set of members.values()) set.delete(ws);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    groups,
+    stats,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function outDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'holdline-load-'));
+}
+
+function onlyResult(dir: string): RunResult<LoadVerdict> {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(', ')}`);
+  return readRunResult(path.join(dir, files[0])) as RunResult<LoadVerdict>;
+}
+
+function findings(r: StepResult): LoadFindings {
+  const f = r.ext?.load as LoadFindings | undefined;
+  assert.ok(f, 'the step has load findings');
+  return f;
+}
+
+/** Every count adds up: messages, deliveries, receipts, the schedule. */
+function assertSums(f: LoadFindings): void {
+  const m = f.messages;
+  const d = m.dropped;
+  assert.equal(m.scheduled, m.sent + d.noSender + d.notWritable + d.behind, 'scheduled = sent + dropped');
+  assert.equal(m.sent, m.delivered + m.failed + m.noRecipients + m.unresolved, 'sent = delivered + failed + …');
+  const dl = m.deliveries;
+  assert.equal(dl.expected, dl.onTime + dl.late + dl.missing, 'expected = on time + late + missing');
+  const rc = m.receipts;
+  assert.equal(m.received, dl.onTime + dl.late + rc.duplicate + rc.extra + rc.stale + rc.foreign, 'received adds up');
+}
+
+const QUICK = ['--no-progress', '--ramp-up', '0', '--message-timeout', '2s'];
+
+test('20 connections, 100 msg/s for 2s: every message reaches its group, counts match the server', async () => {
+  const srv = await startChatServer();
+  const out = outDir();
+  try {
+    const r = await runCli(
+      ['load', srv.wsUrl, '--connections', '20', '--groups', '30', '--rate', '100', '--payload', '64', '--duration', '2s', '--out', out, ...QUICK],
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const res = onlyResult(out);
+    const step = res.steps[0];
+    const f = findings(step);
+    assertSums(f);
+    assert.equal(srv.groups.size, 30, 'every group created');
+    assert.equal(f.groups.created, 30);
+    assert.equal(f.groups.used, 10, '20 connections × 1 group over 10 groups: 2 members each');
+    assert.equal(f.ramp.established, 20);
+    assert.equal(f.ramp.joinsAcked, 20);
+    assert.equal(srv.stats.joins, 20);
+    const m = f.messages;
+    assert.equal(m.scheduled, 200, '100 msg/s for 2 s');
+    assert.equal(m.sent, 200);
+    assert.equal(srv.stats.sends, 200, 'the server saw every message');
+    assert.equal(m.delivered, 200);
+    assert.equal(m.deliveries.expected, 200, 'one other member per group');
+    assert.equal(m.deliveries.onTime, 200);
+    assert.equal(m.received, srv.stats.deliveries);
+    assert.equal(m.acks.count, 200);
+    assert.equal(m.acks.recipients, 200);
+    assert.equal(m.successRate, 1);
+    assert.equal(step.phases.message.count, 200);
+    assert.ok(step.phases['http:groups'].count >= 1);
+    assert.equal(res.verdict?.passed, true);
+    assert.ok(f.history.length >= 2, 'a row per second');
+    const sentInRows = f.history.reduce((a, row) => a + row.sent, 0);
+    assert.equal(sentInRows, 200, 'the history adds up to the total');
+    assert.match(r.stdout, /message success 100\.0%: 200 of 200 reached every member within 2\.00s/);
+    assert.match(r.stdout, /Verdict: PASS/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a delay of 50 ms per group message: p50 within 2 ms of it', async () => {
+  const srv = await startChatServer({ delayMs: 50 });
+  const out = outDir();
+  try {
+    const r = await runCli(
+      ['load', srv.wsUrl, '--connections', '10', '--groups', '5', '--rate', '50', '--payload', '64', '--duration', '2s', '--out', out, ...QUICK],
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const step = onlyResult(out).steps[0];
+    const lat = step.phases.message;
+    assert.equal(lat.count, 100);
+    assert.ok(Math.abs(lat.p50 - 50) <= 2, `p50 ${lat.p50} ms`);
+    assert.ok(lat.min >= 50, `min ${lat.min} ms: never below the delay`);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('every 10th delivery dropped: message success 90%, lost deliveries counted exactly', async () => {
+  const srv = await startChatServer({ dropEvery: 10 });
+  const out = outDir();
+  try {
+    const r = await runCli(
+      ['load', srv.wsUrl, '--connections', '20', '--groups', '10', '--rate', '100', '--payload', '64', '--duration', '2s', '--message-timeout', '500ms', '--out', out, '--no-progress', '--ramp-up', '0'],
+    );
+    const f = findings(onlyResult(out).steps[0]);
+    assertSums(f);
+    const m = f.messages;
+    assert.equal(m.sent, 200);
+    assert.equal(srv.stats.dropped, 20);
+    assert.equal(m.delivered, 180);
+    assert.equal(m.failed, 20);
+    assert.equal(m.deliveries.missing, 20);
+    assert.equal(m.deliveries.late, 0);
+    assert.equal(m.successRate, 0.9);
+    assert.equal(r.code, 1, 'message success must be above 90%');
+    assert.match(r.stdout, /✗ message success 90\.0% \(needs above 90\.0%\)/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a 1 s stall in the middle of a fixed-rate run shows in p99 (no coordinated omission)', async () => {
+  const srv = await startChatServer({ stallAtMs: 1000, stallMs: 1000 });
+  const out = outDir();
+  try {
+    const r = await runCli(
+      ['load', srv.wsUrl, '--connections', '20', '--groups', '10', '--rate', '100', '--payload', '64', '--duration', '3s', '--out', out, ...QUICK],
+    );
+    const step = onlyResult(out).steps[0];
+    const f = findings(step);
+    assertSums(f);
+    assert.equal(f.messages.sent, 300);
+    const lat = step.phases.message;
+    // About 100 messages were due during the stall: each waited for the rest of it.
+    assert.ok(lat.p99 >= 900, `p99 ${lat.p99} ms shows the stall`);
+    assert.ok(lat.p90 >= 400, `p90 ${lat.p90} ms: a tenth of the messages waited`);
+    assert.ok(lat.p50 < 100, `p50 ${lat.p50} ms: the rest were fast`);
+    assert.ok(r.stdout.includes('p99'), r.stdout);
+  } finally {
+    await srv.close();
+  }
+});
