@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { HoldlineError, UserError, EXIT } from '../errors.js';
 import { capacityCommand } from './commands/capacity.js';
 import { sustainCommand } from './commands/sustain.js';
+import { broadcastCommand } from './commands/broadcast.js';
 import { loadCommand } from './commands/load.js';
 import { targetCommand } from './commands/target.js';
 import { envCommand } from './commands/env.js';
@@ -20,7 +21,7 @@ export function buildProgram(io: CliIO): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const make of [capacityCommand, sustainCommand, loadCommand, targetCommand, envCommand, planCommand, initCommand]) {
+  for (const make of [capacityCommand, sustainCommand, broadcastCommand, loadCommand, targetCommand, envCommand, planCommand, initCommand]) {
     const cmd = make(io);
     cmd.exitOverride();
     cmd.configureOutput({

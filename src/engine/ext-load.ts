@@ -58,7 +58,7 @@ class LoadExtension implements StepExtension {
   private readonly errors = new ErrorLog();
   private readonly payloads: Payloads;
   private readonly ticker: Ticker<Entry>;
-  private readonly entries: Entry[];
+  private readonly entries: Entry[]; // one per kind; replacing one retires the old
   private readonly worker: number;
   private readonly first: number;
   private readonly n: number;
@@ -250,6 +250,11 @@ class LoadExtension implements StepExtension {
     }
     if (this.apiLoad) this.arm(K_API, this.apiLoad.start(now, this.endAt));
     this.arm(K_SWEEP, now + SWEEP_MS);
+    // History rows from here on are whole seconds of messaging: close the partial ramp-up second
+    // and start a fresh row entry (the old one is ignored when it fires).
+    if (!Number.isNaN(this.rampStart)) this.history.row(now, this.active);
+    this.entries[K_ROW] = { due: 0, kind: K_ROW, armed: false };
+    this.arm(K_ROW, now + 1000);
   }
 
   measure(now: number): void {
@@ -409,7 +414,7 @@ class LoadExtension implements StepExtension {
 
   private fire(e: Entry, now: number): void {
     e.armed = false;
-    if (this.measured) return;
+    if (this.measured || e !== this.entries[e.kind]) return;
     switch (e.kind) {
       case K_SEND:
         return this.sendDue(now);
@@ -486,7 +491,7 @@ class LoadExtension implements StepExtension {
         receipts: { duplicate: L.duplicate, extra: L.extra, stale: L.stale, foreign: L.foreign },
         achievedRate: msgMs > 0 ? round1(this.sent / sec(msgMs)) : 0,
         receivedPerSec: msgMs > 0 ? round1(L.received / sec(msgMs)) : 0,
-        sendLag: { p99Ms: lag.p99, maxMs: lag.max },
+        sendLag: { p50Ms: lag.p50, p99Ms: lag.p99, maxMs: lag.max },
         behind: this.behind > 0 || lag.p99 > 100,
         acks: { count: this.acks, recipients: this.ackRecipients },
         errors: this.errorFrames,

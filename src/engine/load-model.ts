@@ -117,7 +117,7 @@ export interface MessageFindings {
   receipts: { duplicate: number; extra: number; stale: number; foreign: number };
   achievedRate: number; // sent per second of messaging
   receivedPerSec: number;
-  sendLag: { p99Ms: number; maxMs: number };
+  sendLag: { p50Ms: number; p99Ms: number; maxMs: number };
   behind: boolean; // the generator could not keep the schedule
   acks: { count: number; recipients: number };
   errors: number; // error frames received

@@ -1,4 +1,11 @@
-import { V, type HttpStepSpec, type LatencySummary, type ScenarioSpec, type StepResult, type StepSpec } from '../contract.js';
+import {
+  V,
+  type HttpStepSpec,
+  type LatencySummary,
+  type ScenarioSpec,
+  type StepResult,
+  type StepSpec,
+} from '../contract.js';
 import type { Plan } from './plan.js';
 
 // Fan-out verification: one step in which N clients subscribe, codes are published over HTTP at
@@ -389,7 +396,10 @@ export function gradeBroadcast(
     judge('good', `every published code reached every connected client (${received}/${expected})`);
   } else {
     const line = `${missing} of ${expected} deliveries missing (${pct(deliveryRate)}% delivered)`;
-    judge(deliveryRate >= 0.9 ? 'warning' : 'issues', deliveryRate >= 0.9 ? line : `${line}: many codes missing`);
+    judge(
+      deliveryRate >= 0.9 ? 'warning' : 'issues',
+      deliveryRate >= 0.9 ? line : `${line}: many codes missing`,
+    );
   }
   const eLine =
     `errors ${errors} (${pct(errorRate)}% of ${clients} connections and ${n} publishes: ` +
@@ -397,7 +407,8 @@ export function gradeBroadcast(
   if (errorRate < 0.01) judge('good', `${eLine}: below 1%`);
   else if (errorRate < 0.05) judge('warning', `${eLine}: 1–5%`);
   else judge('issues', `${eLine}: frequent`);
-  if (f.duplicates > 0) judge('warning', `${f.duplicates} duplicate receipts (a code delivered twice to one client)`);
+  if (f.duplicates > 0)
+    judge('warning', `${f.duplicates} duplicate receipts (a code delivered twice to one client)`);
 
   const latency = r.phases.delivery ?? null;
   const failed: string[] = [];
@@ -409,7 +420,8 @@ export function gradeBroadcast(
     failed.push(`error rate ${pct(errorRate)}% is above --max-error-rate ${pct(t.maxErrorRate)}%`);
   if (t.maxP99Ms !== undefined) {
     if (!latency) failed.push('no delivery latency was measured (--max-p99)');
-    else if (latency.p99 > t.maxP99Ms) failed.push(`delivery p99 ${latency.p99} ms is above --max-p99 ${t.maxP99Ms} ms`);
+    else if (latency.p99 > t.maxP99Ms)
+      failed.push(`delivery p99 ${latency.p99} ms is above --max-p99 ${t.maxP99Ms} ms`);
   }
   if (t.failOn !== 'never' && RANK[grade] >= RANK[t.failOn])
     failed.push(`the verdict is ${grade} (--fail-on ${t.failOn})`);

@@ -15,7 +15,11 @@ const DROPS_SHOWN = 15;
 
 const GRADE_NAME: Record<BroadcastGrade, string> = { good: 'GOOD', warning: 'WARNING', issues: 'ISSUES' };
 const MARK: Record<BroadcastGrade, string> = { good: '✓', warning: '!', issues: '✗' };
-const COLOR: Record<BroadcastGrade, [number, number]> = { good: [32, 39], warning: [33, 39], issues: [31, 39] };
+const COLOR: Record<BroadcastGrade, [number, number]> = {
+  good: [32, 39],
+  warning: [33, 39],
+  issues: [31, 39],
+};
 
 function paint(on: boolean, g: BroadcastGrade, s: string): string {
   return on ? `\x1b[${COLOR[g][0]}m${s}\x1b[${COLOR[g][1]}m` : s;
@@ -61,7 +65,9 @@ export function phaseLines(v: BroadcastVerdict, r: StepResult): string[] {
     `Phase 1 – connect: ${grouped(v.connected)}/${grouped(v.clients)} clients connected (${pc(v.connectRate)}%) ` +
       `in ${seconds(v.connectMs)}, at most ${r.spec.connectConcurrency} connecting at a time`,
     `Phase 2 – broadcast: ${v.published}/${v.codes} codes published over ${seconds(v.durationMs)}${failed}` +
-      (pub && pub.count > 0 ? ` (publish request p50 ${millis(pub.p50)} ms · p99 ${millis(pub.p99)} ms)` : ''),
+      (pub && pub.count > 0
+        ? ` (publish request p50 ${millis(pub.p50)} ms · p99 ${millis(pub.p99)} ms)`
+        : ''),
     `Phase 3 – collect and disconnect: ${grouped(v.received)}/${grouped(v.expected)} expected receipts ` +
       `(${pc(v.deliveryRate)}%), ${collect}`,
   ];
@@ -74,7 +80,9 @@ export function deliveryLines(v: BroadcastVerdict): string[] {
       `(${v.published} published codes × the clients connected when each was published)`,
   ];
   if (v.latency && v.latency.count > 0) {
-    out.push(`  Latency, publish → receipt: ${latencyLine(v.latency)} (${grouped(v.latency.count)} receipts)`);
+    out.push(
+      `  Latency, publish → receipt: ${latencyLine(v.latency)} (${grouped(v.latency.count)} receipts)`,
+    );
   } else {
     out.push('  Latency, publish → receipt: no receipt');
   }
@@ -116,7 +124,12 @@ export function perCodeLines(v: BroadcastVerdict): string[] {
     bad.length === 0
       ? `  … and ${rest} more codes, all delivered`
       : `  … ${bad.length} codes with problems in all, ${v.perCode.length - bad.length} delivered to every client`;
-  return [`Per code (${v.perCode.length} codes; the full table is in the JSON result)`, head, ...shown.map(codeRow), note];
+  return [
+    `Per code (${v.perCode.length} codes; the full table is in the JSON result)`,
+    head,
+    ...shown.map(codeRow),
+    note,
+  ];
 }
 
 export function missedLines(v: BroadcastVerdict): string[] {
@@ -131,7 +144,8 @@ export function missedLines(v: BroadcastVerdict): string[] {
     out.push(`  client ${m.client}: ${shown.join(', ')}`);
   }
   const listed = Math.min(v.missed.length, MISSED_SHOWN);
-  if (v.missedClients > listed) out.push(`  … ${grouped(v.missedClients - listed)} more clients (see the JSON result)`);
+  if (v.missedClients > listed)
+    out.push(`  … ${grouped(v.missedClients - listed)} more clients (see the JSON result)`);
   return out;
 }
 
@@ -260,9 +274,7 @@ export class BroadcastProgress implements Reporter {
   private shown = false;
   private live = false;
 
-  constructor(
-    private readonly o: { out: Out; isTTY: boolean; count: (encoded: string) => number },
-  ) {}
+  constructor(private readonly o: { out: Out; isTTY: boolean; count: (encoded: string) => number }) {}
 
   stepStart(spec: StepSpec): void {
     this.clients = spec.sessions;

@@ -63,7 +63,8 @@ export function groupLines(r: StepResult, f: LoadFindings): string[] {
   if (g.skipped) {
     out.push(`  not created (--no-create-groups${r.workers > 1 ? ' or another worker created them' : ''})`);
   } else {
-    const how = g.batchSize > 1 ? `${n(g.requests)} batch requests of ${n(g.batchSize)}` : `${n(g.requests)} requests`;
+    const reqs = `${n(g.requests)} ${g.batchSize > 1 ? 'batch ' : ''}request${g.requests === 1 ? '' : 's'}`;
+    const how = g.batchSize > 1 ? `${reqs} of up to ${n(g.batchSize)}` : reqs;
     out.push(
       `  created ${n(g.created)} · already existing ${n(g.existing)} · failed ${n(g.failed)} of ${n(g.requested)}` +
         ` in ${seconds(g.durationMs)} (${rate(g.groupsPerSec)} groups/s, ${how})`,
@@ -167,7 +168,7 @@ export function historyLines(rows: HistoryRow[], max = 40): string[] {
   rows.forEach((row, i) => {
     if (i % every !== 0 && i !== rows.length - 1) return;
     const cells = [
-      `${row.t.toFixed(0)}s`,
+      `${row.t.toFixed(1)}s`,
       n(row.active),
       n(row.sent),
       n(row.received),
@@ -263,15 +264,19 @@ export function loadSummary(r: StepResult, v: LoadVerdict | null, interrupted: b
   const f = r.ext?.load as LoadFindings | undefined;
   const out: string[] = [];
   if (f) {
-    const blocks = [
-      groupLines(r, f),
-      connectionLines(r, f),
-      messageLines(r, f),
-      httpLines(r, f),
-      historyLines(f.history, o.historyRows),
-      errorLines(r, f),
-      healthLines(r, f),
-    ];
+    // A step that could not be prepared never opened a connection: its groups and errors tell why.
+    const prepared = (r.failures.step_prepare_error ?? 0) === 0;
+    const blocks = prepared
+      ? [
+          groupLines(r, f),
+          connectionLines(r, f),
+          messageLines(r, f),
+          httpLines(r, f),
+          historyLines(f.history, o.historyRows),
+          errorLines(r, f),
+          healthLines(r, f),
+        ]
+      : [groupLines(r, f), errorLines(r, f)];
     for (const b of blocks) if (b.length > 0) out.push(b.join('\n'));
   } else {
     out.push(`No chat load findings: ${r.established} of ${r.sessions} connections established.`);

@@ -119,7 +119,12 @@ test('refusals: non-2xx, 204, wrong content type, nothing listening', async () =
   const { sink: k, log } = sink();
   const t = new SseTransport<S>(k, { reconnect: true });
   try {
-    for (const u of [`${srv.url}/503`, `${srv.url}/204`, `${srv.url}/json`, `http://127.0.0.1:${deadPort}/`]) {
+    for (const u of [
+      `${srv.url}/503`,
+      `${srv.url}/204`,
+      `${srv.url}/json`,
+      `http://127.0.0.1:${deadPort}/`,
+    ]) {
       t.open(new S(), u, { headers: {} });
     }
     t.open(new S(), 'ws://127.0.0.1:1/', { headers: {} });
