@@ -7,7 +7,7 @@ let interrupts = 0;
 function onSignal(): void {
   interrupts++;
   if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop now
-  process.stderr.write('\nStopping: closing sessions and writing results (Ctrl-C again to force)…\n');
+  process.stderr.write('\nStopping (Ctrl-C again to force)…\n');
   ac.abort();
 }
 process.on('SIGINT', onSignal);
@@ -27,5 +27,5 @@ const io: CliIO = {
 };
 
 const code = await main(process.argv.slice(2), io);
-process.exitCode = ac.signal.aborted && code === 0 ? 130 : code;
-// Long-running commands (target) keep the loop alive themselves; tests and one-shot commands end here.
+// Each command decides its own code: 130 for an interrupted test run, 0 for a server told to stop.
+process.exitCode = code;

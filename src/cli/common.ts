@@ -96,6 +96,7 @@ export function makeReporters(
         new EmfReporter(io.stdout, {
           namespace: o.emfNamespace,
           dimensions: { Command: command, ...(o.emfDimension ?? {}) },
+          intervals: command === 'sustain',
         }),
       );
     }

@@ -49,7 +49,7 @@ const enum Stage {
  */
 export class Engine implements TransportSink<Session> {
   private readonly rec: Recorder;
-  private readonly health = new HealthSampler();
+  private readonly health = new HealthSampler(() => this.sockets);
   private readonly transport: Transport<Session>;
   private readonly http: HttpSteps | null;
   private readonly connect: ConnectPlan;

@@ -14,6 +14,7 @@ import {
   groupOf,
   membersOf,
   usedGroups,
+  JOIN_GRACE_MS,
   type GroupFindings,
   type LoadFindings,
   type LoadSettings,
@@ -87,7 +88,11 @@ class LoadExtension implements StepExtension {
   private lostCount = 0;
   private joinsSent = 0;
   private joinsAcked = 0;
-  private holdAt = NaN;
+  private holdAt = NaN; // establishment over
+  private msgAt = NaN; // messaging started (every join acknowledged, or the grace passed)
+  private waiting = false; // between the two
+  private pendingJoins = 0; // joins sent by live sessions and not acknowledged yet
+  private readonly joinsOut: Uint16Array;
   private t0 = 0;
   private endAt = 0;
   private stepMs = Infinity;
@@ -123,6 +128,7 @@ class LoadExtension implements StepExtension {
     this.joined = new Uint8Array(this.n * this.k);
     this.joinedOf = new Uint16Array(this.n);
     this.acksSeen = new Uint16Array(this.n);
+    this.joinsOut = new Uint16Array(this.n);
     this.live = new Uint8Array(this.n);
     this.rotate = new Uint16Array(this.n);
     this.groupLive = new Int32Array(this.used);
@@ -199,7 +205,12 @@ class LoadExtension implements StepExtension {
         continue;
       }
       this.joinsSent++;
-      if (!this.proto.joinAcked) this.markJoined(i, j, g);
+      if (this.proto.joinAcked) {
+        this.joinsOut[i]++;
+        this.pendingJoins++;
+      } else {
+        this.markJoined(i, j, g);
+      }
     }
   }
 
@@ -235,13 +246,30 @@ class LoadExtension implements StepExtension {
       this.groupLive[groupOf(s.index, j, this.k, this.used)]--;
     }
     this.joinedOf[i] = 0;
+    this.pendingJoins -= this.joinsOut[i];
+    this.joinsOut[i] = 0;
+    if (this.waiting && this.pendingJoins <= 0) this.begin(performance.now());
   }
 
   holdStart(now: number): void {
+    this.holdAt = now;
+    this.arm(K_SWEEP, now + SWEEP_MS);
+    if (this.pendingJoins > 0) {
+      // Members count from their acknowledged join: start once they all are (or the grace ends).
+      this.waiting = true;
+      this.arm(K_SEND, now + JOIN_GRACE_MS);
+    } else {
+      this.begin(now);
+    }
+  }
+
+  private begin(now: number): void {
     const s = this.s;
     const { worker, workers } = this.api.shard;
-    this.holdAt = now;
+    this.waiting = false;
+    this.msgAt = now;
     this.endAt = now + s.durationMs;
+    this.entries[K_SEND] = { due: 0, kind: K_SEND, armed: false };
     if (s.rate > 0) {
       this.stepMs = (1000 * workers) / s.rate;
       this.t0 = now + (1000 * worker) / s.rate;
@@ -249,7 +277,6 @@ class LoadExtension implements StepExtension {
       this.arm(K_SEND, this.t0);
     }
     if (this.apiLoad) this.arm(K_API, this.apiLoad.start(now, this.endAt));
-    this.arm(K_SWEEP, now + SWEEP_MS);
     // History rows from here on are whole seconds of messaging: close the partial ramp-up second
     // and start a fresh row entry (the old one is ignored when it fires).
     if (!Number.isNaN(this.rampStart)) this.history.row(now, this.active);
@@ -260,6 +287,7 @@ class LoadExtension implements StepExtension {
   measure(now: number): void {
     if (this.measured) return;
     this.measured = true;
+    this.waiting = false;
     if (this.sending) {
       // Stopped early (Ctrl-C) or still behind at the deadline: what was due but never sent.
       const dueBy = Math.min(now, this.endAt);
@@ -291,12 +319,13 @@ class LoadExtension implements StepExtension {
 
   // ------------------------------------------------------------------ sessions and groups
 
-  private markJoined(i: number, j: number, g: number): void {
+  private markJoined(i: number, j: number, g: number): boolean {
     const at = i * this.k + j;
-    if (this.joined[at] === 1 || this.live[i] === 0) return;
+    if (this.joined[at] === 1 || this.live[i] === 0) return false;
     this.joined[at] = 1;
     this.groupLive[g]++;
     if (this.joinedOf[i]++ === 0) this.senders++;
+    return true;
   }
 
   private joinAck(s: Session, name: string | null): void {
@@ -314,7 +343,11 @@ class LoadExtension implements StepExtension {
       j = (((g - s.index * this.k) % this.used) + this.used) % this.used;
       if (j >= this.k) return; // not one of this session's groups
     }
-    this.markJoined(i, j, g);
+    if (this.markJoined(i, j, g) && this.joinsOut[i] > 0) {
+      this.joinsOut[i]--;
+      this.pendingJoins--;
+      if (this.waiting && this.pendingJoins === 0) this.begin(performance.now());
+    }
   }
 
   /** The next open session that has joined a group, round-robin; -1 when there is none. */
@@ -417,7 +450,7 @@ class LoadExtension implements StepExtension {
     if (this.measured || e !== this.entries[e.kind]) return;
     switch (e.kind) {
       case K_SEND:
-        return this.sendDue(now);
+        return this.waiting ? this.begin(now) : this.sendDue(now);
       case K_SWEEP:
         this.ledger.sweep(now);
         this.maybeEnd(now);
@@ -438,7 +471,7 @@ class LoadExtension implements StepExtension {
 
   /** Sending is over and every message settled: end the hold now instead of at its deadline. */
   private maybeEnd(now: number): void {
-    if (this.ended || this.sending || Number.isNaN(this.holdAt) || now < this.endAt) return;
+    if (this.ended || this.sending || Number.isNaN(this.msgAt) || now < this.endAt) return;
     if (this.ledger.pending > 0 || (this.apiLoad?.inFlight ?? 0) > 0) return;
     this.ended = true;
     queueMicrotask(() => this.api.endHold());
@@ -452,9 +485,9 @@ class LoadExtension implements StepExtension {
     const requested = this.n;
     const rampMs =
       Number.isNaN(this.lastOpen) || Number.isNaN(this.rampStart) ? 0 : this.lastOpen - this.rampStart;
-    const msgMs = Number.isNaN(this.holdAt)
+    const msgMs = Number.isNaN(this.msgAt)
       ? 0
-      : Math.max(0, Math.min(this.endAt, (this.lastIntended || 0) + this.stepMs) - this.holdAt);
+      : Math.max(0, Math.min(this.endAt, (this.lastIntended || 0) + this.stepMs) - this.msgAt);
     const lag = summarize(this.lag);
     const judged = L.delivered + L.failed;
     const sec = (ms: number): number => ms / 1000;
@@ -472,6 +505,7 @@ class LoadExtension implements StepExtension {
         joinsSent: this.joinsSent,
         joinsAcked: this.proto.joinAcked ? this.joinsAcked : this.joinsSent,
         lost: this.lostCount,
+        joinWaitMs: Number.isNaN(this.msgAt) ? 0 : Math.round(this.msgAt - this.holdAt),
       },
       messages: {
         rate: s.rate,
@@ -497,7 +531,9 @@ class LoadExtension implements StepExtension {
         errors: this.errorFrames,
       },
       http: this.apiLoad ? this.apiLoad.findings() : null,
-      history: this.history.rebased(Number.isNaN(this.holdAt) ? this.rampStart : this.holdAt),
+      history: this.history.rebased(
+        Number.isNaN(this.msgAt) ? (Number.isNaN(this.holdAt) ? this.rampStart : this.holdAt) : this.msgAt,
+      ),
       errors: this.errors.list(),
       wire: this.wire,
       target: this.probe ? this.probe.findings() : null,

@@ -74,7 +74,7 @@ export async function createGroups(
     }
     const req = tpl.render(v); // a template error stops the phase: it would fail every request
     const t = performance.now();
-    const r = await caller.call(req, createdPath !== null, signal);
+    const r = await caller.call(req, createdPath !== null);
     if (signal.aborted) return;
     out.requests++;
     if (r.status > 0) rec.latency('http:groups', (performance.now() - t) * 1000);
@@ -94,9 +94,14 @@ export async function createGroups(
   const worker = async (): Promise<void> => {
     while (next < chunks && !signal.aborted) await one(next++);
   };
+  // One listener for the whole phase (not one per request): a stop destroys the agent, which
+  // ends every request in flight.
+  const stop = (): void => void caller.close();
+  signal.addEventListener('abort', stop, { once: true });
   try {
     await Promise.all(Array.from({ length: Math.min(s.groupConcurrency, chunks) }, worker));
   } finally {
+    signal.removeEventListener('abort', stop);
     await caller.close();
     out.durationMs = Math.round(performance.now() - t0);
     const secs = out.durationMs / 1000;

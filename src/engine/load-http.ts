@@ -97,7 +97,7 @@ export class HttpCaller {
   }
 
   /** Never throws for what the server or the network does. */
-  async call(r: Rendered, wantText: boolean, signal?: AbortSignal): Promise<Reply> {
+  async call(r: Rendered, wantText: boolean): Promise<Reply> {
     if (this.closed) return { status: 0, text: null, error: 'aborted', detail: 'closed' };
     try {
       const res = await this.agent.request({
@@ -106,7 +106,6 @@ export class HttpCaller {
         method: r.method as 'GET',
         headers: r.headers,
         body: r.body,
-        signal,
       });
       let text: string | null = null;
       if (wantText || res.statusCode >= 400) text = await res.body.text();

@@ -93,6 +93,7 @@ export interface RampFindings {
   joinsSent: number;
   joinsAcked: number;
   lost: number; // established, then closed before the end of the step
+  joinWaitMs: number; // from the last establishment to the last join acknowledgement (capped)
 }
 
 export interface MessageFindings {
@@ -168,6 +169,9 @@ export interface LoadFindings {
 }
 
 // ------------------------------------------------------------------ groups and membership
+
+/** Messaging starts once every join is acknowledged, or this long after the connections are up. */
+export const JOIN_GRACE_MS = 5000;
 
 export function groupName(prefix: string, i: number): string {
   return `${prefix}-${i}`;

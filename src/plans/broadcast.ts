@@ -236,7 +236,8 @@ export class BroadcastPlan implements Plan<BroadcastVerdict> {
 export function makeCodes(n: number, prefix: string, random: (bytes: number) => Uint8Array): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
-  while (out.length < n) {
+  for (let draws = 0; out.length < n; draws++) {
+    if (draws > n * 100 + 1000) throw new Error('the random source keeps repeating itself');
     const r = random(CODE_RANDOM_CHARS);
     let code = prefix;
     for (let i = 0; i < CODE_RANDOM_CHARS; i++) code += CODE_ALPHABET[r[i] & 31];

@@ -1,5 +1,10 @@
 import { V, type StepResult, type StepSpec } from '../contract.js';
-import type { LoadFindings, LoadSettings } from '../engine/load-model.js';
+import {
+  JOIN_GRACE_MS,
+  type HistoryRow,
+  type LoadFindings,
+  type LoadSettings,
+} from '../engine/load-model.js';
 import type { Plan } from './plan.js';
 
 // The chat load: one step (connections, groups, messages) and the users' success criteria as
@@ -146,9 +151,9 @@ export class LoadPlan implements Plan<LoadVerdict> {
       index: 0,
       sessions: s.connections,
       connectRate: this.o.step.connectRate ?? rampRate,
-      // Messaging, then up to one timeout for the last messages to arrive; the step ends as
-      // soon as every message is settled.
-      holdMs: s.durationMs + s.messageTimeoutMs + 2000,
+      // Waiting for join acknowledgements, messaging, then up to one timeout for the last
+      // messages to arrive; the step ends as soon as every message is settled.
+      holdMs: JOIN_GRACE_MS + s.durationMs + s.messageTimeoutMs + 2000,
       ext: { load: s },
     };
   }
@@ -229,7 +234,8 @@ export function criticalErrors(r: StepResult | undefined, f: LoadFindings | null
     out.push('no connection could be established');
   }
   const exhausted = (fail.fds_exhausted ?? 0) + (fail.ports_exhausted ?? 0);
-  if (exhausted > 0) out.push(`the generator ran out of file descriptors or ports (${exhausted} connections)`);
+  if (exhausted > 0)
+    out.push(`the generator ran out of file descriptors or ports (${exhausted} connections)`);
   if (f && f.ramp.established > 0 && f.ramp.lost > f.ramp.established * LOST_CRITICAL) {
     out.push(
       `${f.ramp.lost} of ${f.ramp.established} connections (${pct(f.ramp.lost / f.ramp.established)}) were closed before the end: the target dropped them or went away`,
@@ -247,15 +253,24 @@ function warnings(r: StepResult | undefined, f: LoadFindings | null): string[] {
   const m = f.messages;
   if (m.behind) {
     out.push(
-      `the generator could not keep the schedule: ${m.achievedRate} msg/s sent of ${m.rate} requested ` +
-        `(send delay p99 ${m.sendLag.p99Ms} ms, max ${m.sendLag.maxMs} ms; ${m.dropped.behind} never sent)`,
+      `the generator could not keep the schedule: ${num(m.achievedRate)} msg/s sent of ${num(m.rate)} requested ` +
+        `(sent late by up to ${num(m.sendLag.maxMs)} ms, p99 ${num(m.sendLag.p99Ms)} ms; ${num(m.dropped.behind)} never sent); ` +
+        'latencies still count from the intended send times',
     );
   }
   const g = r.generator;
-  if (g.saturated) {
+  const busy = f.history.filter((row) => row.t > 0 && isBusy(row));
+  if (busy.length > 0) {
+    const cpu = Math.max(...busy.map((row) => row.cpuPct));
+    const eld = Math.max(...busy.map((row) => row.eldMs));
     out.push(
-      `the generator saturated (CPU up to ${Math.round(g.maxCpuPct)}%, event-loop delay up to ${Math.round(g.maxEldMs)} ms): ` +
-        'latencies include its own delay',
+      `the generator saturated while messaging (${busy.length} of ${f.history.filter((row) => row.t > 0).length} seconds, ` +
+        `CPU up to ${Math.round(cpu)}%, event-loop delay p99 up to ${Math.round(eld)} ms): latencies include its own delay`,
+    );
+  } else if (g.saturated) {
+    out.push(
+      `the generator saturated while connections were opened (CPU up to ${Math.round(g.maxCpuPct)}%, ` +
+        `event-loop delay up to ${Math.round(g.maxEldMs)} ms); it kept up while messaging`,
     );
   }
   if (f.target && f.target.eldP99MaxMs > TARGET_SATURATED_MS) {
@@ -267,16 +282,29 @@ function warnings(r: StepResult | undefined, f: LoadFindings | null): string[] {
     out.push(`${m.dropped.notWritable} messages were not sent because their socket's send buffer was full`);
   }
   if (f.ramp.joinsAcked < f.ramp.joinsSent) {
-    out.push(`${f.ramp.joinsSent - f.ramp.joinsAcked} of ${f.ramp.joinsSent} group joins were not acknowledged`);
+    out.push(
+      `${f.ramp.joinsSent - f.ramp.joinsAcked} of ${f.ramp.joinsSent} group joins were not acknowledged`,
+    );
   }
   if (f.ramp.lost > 0 && f.ramp.lost <= f.ramp.established * LOST_CRITICAL) {
     out.push(`${f.ramp.lost} connections were closed before the end`);
   }
-  if (f.groups.failed > 0) out.push(`${f.groups.failed} of ${f.groups.requested} groups could not be created`);
+  if (f.groups.failed > 0)
+    out.push(`${f.groups.failed} of ${f.groups.requested} groups could not be created`);
   if (m.noRecipients > 0) {
     out.push(`${m.noRecipients} messages went to a group with no other member connected (not judged)`);
   }
   return out;
+}
+
+/** A second in which this process was the bottleneck (the same bounds as the engine's health). */
+function isBusy(row: HistoryRow): boolean {
+  return (row.cpuPct >= 90 && row.eldMs >= 50) || row.eldMs >= 1000;
+}
+
+/** `1,234` or `12.5`: whole above 100, one decimal below. */
+function num(x: number): string {
+  return x >= 100 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 10) / 10);
 }
 
 function pct(x: number): string {

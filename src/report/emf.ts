@@ -1,4 +1,4 @@
-import type { RunInfo, StepResult } from '../contract.js';
+import type { IntervalSnapshot, RunInfo, StepResult, StepSpec } from '../contract.js';
 import { UserError } from '../errors.js';
 import type { Out, Reporter } from './reporter.js';
 
@@ -10,6 +10,8 @@ export interface EmfOptions {
   namespace?: string;
   /** Dimension name → value, e.g. { Command: 'capacity', Service: 'chat' }. `Step` is added. */
   dimensions?: Record<string, string>;
+  /** Also one line per interval snapshot with the open-connection gauge (sustained tests). */
+  intervals?: boolean;
 }
 
 export type EmfUnit = 'Count' | 'Percent' | 'Milliseconds';
@@ -30,6 +32,9 @@ const RESERVED = new Set([
   'DurationMs',
   'Aborted',
   'Failures',
+  'ActiveConnections',
+  'ClosedEarly',
+  'Heartbeats',
 ]);
 
 /** One EMF line per step: sessions, successes, failures by class and connect-time percentiles. */
@@ -37,6 +42,8 @@ export class EmfReporter implements Reporter {
   private readonly namespace: string;
   private readonly dimensions: Record<string, string>;
   private runId = '';
+  private readonly intervals: boolean;
+  private sessions = 0;
 
   constructor(
     private readonly out: Out,
@@ -44,6 +51,7 @@ export class EmfReporter implements Reporter {
   ) {
     this.namespace = o.namespace ?? 'holdline';
     this.dimensions = { ...(o.dimensions ?? {}) };
+    this.intervals = o.intervals === true;
     const names = Object.keys(this.dimensions);
     if (names.length >= MAX_DIMENSIONS) {
       throw new UserError(`CloudWatch EMF allows at most ${MAX_DIMENSIONS} dimensions (Step included)`);
@@ -55,6 +63,17 @@ export class EmfReporter implements Reporter {
 
   runStart(info: RunInfo): void {
     this.runId = info.id;
+  }
+
+  stepStart(spec: StepSpec): void {
+    this.sessions = spec.sessions;
+  }
+
+  interval(snap: IntervalSnapshot): void {
+    if (!this.intervals) return;
+    this.out.write(
+      JSON.stringify(emfIntervalRecord(snap, this.sessions, this.namespace, this.dimensions)) + '\n',
+    );
   }
 
   stepEnd(r: StepResult): void {
@@ -98,6 +117,41 @@ export function emfStepRecord(
     DurationMs: r.durationMs,
     Aborted: r.aborted,
     Failures: { ...r.failures },
+  };
+}
+
+/**
+ * The open-connection gauge of one interval, so CloudWatch graphs of a sustained test line up with
+ * the load balancer's ActiveConnectionCount. `Connections` (the step's size) is a dimension, so
+ * points of a ladder are separate series.
+ */
+export function emfIntervalRecord(
+  s: IntervalSnapshot,
+  sessions: number,
+  namespace: string,
+  dimensions: Record<string, string>,
+): Record<string, unknown> {
+  const dims: Record<string, string> = { ...dimensions, Step: String(s.step) };
+  return {
+    _aws: {
+      Timestamp: s.t1,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [Object.keys(dims)],
+          Metrics: [
+            { Name: 'ActiveConnections', Unit: 'Count' },
+            { Name: 'ClosedEarly', Unit: 'Count' },
+            { Name: 'Heartbeats', Unit: 'Count' },
+          ],
+        },
+      ],
+    },
+    ...dims,
+    ActiveConnections: s.active,
+    ClosedEarly: s.counters.closedEarly,
+    Heartbeats: s.counters.heartbeats,
+    Planned: sessions,
   };
 }
 

@@ -84,7 +84,11 @@ export function connectionLines(r: StepResult, f: LoadFindings): string[] {
       ` · ramp-up ${seconds(p.durationMs)} at ${rate(p.connectRate)}/s` +
       (p.targetRate > 0 ? ` (asked ${rate(p.targetRate)}/s)` : ''),
   );
-  out.push(`  joins acknowledged ${n(p.joinsAcked)} of ${n(p.joinsSent)} · closed before the end ${n(p.lost)}`);
+  out.push(
+    `  joins acknowledged ${n(p.joinsAcked)} of ${n(p.joinsSent)}` +
+      (p.joinWaitMs >= 10 ? ` (messaging waited ${seconds(p.joinWaitMs)} for them)` : '') +
+      ` · closed before the end ${n(p.lost)}`,
+  );
   const fails = Object.entries(r.failures).sort((a, b) => b[1] - a[1]);
   if (fails.length > 0) out.push(`  failures: ${fails.map(([c, k]) => `${c} ${n(k)}`).join(', ')}`);
   if (r.phases.connect || r.phases.upgrade) {
@@ -129,7 +133,9 @@ export function messageLines(r: StepResult, f: LoadFindings): string[] {
   if (odd.length > 0) out.push(`  also received: ${odd.join(' · ')}`);
   out.push(`  latency (from the intended send time): ${latencyLine(r.phases.message)}`);
   if (m.acks.count > 0) {
-    out.push(`  the target acknowledged ${n(m.acks.count)} sends, reporting ${n(m.acks.recipients)} recipients`);
+    out.push(
+      `  the target acknowledged ${n(m.acks.count)} sends, reporting ${n(m.acks.recipients)} recipients`,
+    );
   }
   out.push(`  send delay behind schedule: p99 ${ms(m.sendLag.p99Ms)} · max ${ms(m.sendLag.maxMs)}`);
   const c = r.counters;
@@ -260,7 +266,12 @@ export function verdictLines(v: LoadVerdict, interrupted: boolean, color?: boole
 }
 
 /** The whole report of a finished run. */
-export function loadSummary(r: StepResult, v: LoadVerdict | null, interrupted: boolean, o: LoadTextOptions = {}): string {
+export function loadSummary(
+  r: StepResult,
+  v: LoadVerdict | null,
+  interrupted: boolean,
+  o: LoadTextOptions = {},
+): string {
   const f = r.ext?.load as LoadFindings | undefined;
   const out: string[] = [];
   if (f) {

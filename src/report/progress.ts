@@ -14,11 +14,18 @@ export function progressText(p: {
   closedEarly: number;
   elapsedMs: number;
   heartbeats?: number; // sustained steps: the hold is what matters
+  messages?: { sent: number; received: number }; // chat load: frames out and in
 }): string {
   if (p.heartbeats !== undefined) {
     return (
       `  [${String(p.sessions).padStart(4)}] open ${p.active} · closed early ${p.closedEarly} · failed ${p.failed}` +
       ` · pending ${p.pending} · heartbeats ${p.heartbeats} · ${elapsed(p.elapsedMs)}`
+    );
+  }
+  if (p.messages !== undefined) {
+    return (
+      `  [${String(p.sessions).padStart(4)}] open ${p.active} · failed ${p.failed} · pending ${p.pending}` +
+      ` · frames out ${p.messages.sent} in ${p.messages.received} · ${elapsed(p.elapsedMs)}`
     );
   }
   // `open` shows only once sessions were lost after establishing, to keep the usual line short.
@@ -42,6 +49,7 @@ export class ProgressLine implements Reporter {
   private failed = 0;
   private closedEarly = 0;
   private heartbeats: number | undefined = undefined;
+  private messages: { sent: number; received: number } | undefined = undefined;
   private firstT0 = 0;
   private shown = false;
   private live = false;
@@ -58,6 +66,7 @@ export class ProgressLine implements Reporter {
     this.failed = 0;
     this.closedEarly = 0;
     this.heartbeats = spec.heartbeat ? 0 : undefined;
+    this.messages = spec.plan === 'load' ? { sent: 0, received: 0 } : undefined;
     this.firstT0 = 0;
     this.live = true;
   }
@@ -68,6 +77,10 @@ export class ProgressLine implements Reporter {
     this.failed += s.counters.failed;
     this.closedEarly += s.counters.closedEarly;
     if (this.heartbeats !== undefined) this.heartbeats += s.counters.heartbeats;
+    if (this.messages !== undefined) {
+      this.messages.sent += s.counters.msgsSent;
+      this.messages.received += s.counters.msgsRecv;
+    }
     if (this.firstT0 === 0 || s.t0 < this.firstT0) this.firstT0 = s.t0;
     if (!this.isTTY) return;
     let line = progressText({
@@ -79,6 +92,7 @@ export class ProgressLine implements Reporter {
       closedEarly: this.closedEarly,
       elapsedMs: s.t1 - this.firstT0,
       heartbeats: this.heartbeats,
+      messages: this.messages,
     });
     // A wrapped line cannot be rewritten with \r.
     const cols = this.out.columns;

@@ -147,13 +147,13 @@ export abstract class SseParser {
       if (this.data === null) this.data = v;
       else (this.more ??= []).push(v);
       this.size += v.length + 1;
-    } else if (len === 5 && b[s] === 0x65 && b.toString('latin1', s, nameEnd) === 'event') {
+    } else if (len === 5 && isName(b, s, EVENT)) {
       this.typeBuf = b.toString('utf8', vs, e);
     } else if (len === 2 && b[s] === 0x69 && b[s + 1] === 0x64) {
       // id: ignored when it holds a NUL
       const nul = b.indexOf(NUL, vs);
       if (nul === -1 || nul >= e) this.idBuf = b.toString('utf8', vs, e);
-    } else if (len === 5 && b[s] === 0x72 && b.toString('latin1', s, nameEnd) === 'retry') {
+    } else if (len === 5 && isName(b, s, RETRY)) {
       if (vs === e) return;
       let ms = 0;
       for (let k = vs; k < e; k++) {
@@ -189,3 +189,11 @@ export abstract class SseParser {
 }
 
 const NEWLINE = Buffer.from('\n');
+const EVENT = Buffer.from('event');
+const RETRY = Buffer.from('retry');
+
+/** The field name at `s` is `name` (its length was checked). */
+function isName(b: Buffer, s: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) if (b[s + i] !== name[i]) return false;
+  return true;
+}

@@ -1,13 +1,21 @@
-import { Agent } from 'undici';
+import { buildConnector, Client } from 'undici';
 import type { ErrorCode } from '../errors.js';
 import type { Conn, OpenOptions, Transport, TransportSink } from './transport.js';
 import { classifyErrno } from './classify.js';
 import { SseParser } from './sse-parse.js';
 
-// Server-Sent Events over undici's dispatcher API: one shared Agent (per source address), and per
-// connection one SseConn (parser state, reached from the session as `s.handle`) plus one small
-// handler object per request. The handlers use undici's classic on* methods, which undici 7
-// drives directly; the controller-style handlers get two wrapper objects per request.
+// Server-Sent Events over undici's dispatcher API: per connection one SseConn (parser state,
+// reached from the session as `s.handle`), one undici Client holding its one socket, and one
+// small handler object per request. The handlers use undici's classic on* methods, which undici 7
+// drives directly (controller-style handlers get two wrapper objects per request).
+//
+// Why a Client per stream and not one shared Agent: an Agent keeps a Pool per origin, and a Pool
+// looks for a free client by scanning all of its clients on every request. Every SSE client stays
+// busy for the whole step, so opening N streams scans N²/2 clients: 2.5 s of CPU for 10,000
+// streams in bench/broadcast-sse (a quarter of the connect phase), growing with the square. Each
+// stream holds its own socket either way; the connector (TLS session cache, connect timeout) is
+// built once and shared. Ends use one shared error object: undici builds none of its own then
+// (another second of CPU at 10,000 closes, in stack traces).
 //
 // Contract with the sink (exactly one terminal callback per open()):
 // - phases: `upgrade` = open() to the response headers (TCP connect included), `first_message` =
@@ -77,7 +85,8 @@ class SseConn extends SseParser implements SseInfo {
   opened = false;
   gotFirst = false;
   req: SseRequest | null = null;
-  abort: ((err?: Error) => void) | null = null;
+  /** The undici client of the current request (one socket). */
+  client: Client | null = null;
   /** performance.now() at the start of the phase being timed. */
   t: number;
   retryMs: number;
@@ -91,7 +100,7 @@ class SseConn extends SseParser implements SseInfo {
   constructor(
     readonly s: Conn,
     readonly owner: Owner,
-    readonly agent: Agent,
+    readonly clientOpts: Client.Options,
     readonly origin: string,
     readonly path: string,
     readonly headers: Record<string, string>,
@@ -129,8 +138,7 @@ class SseRequest {
   constructor(readonly c: SseConn) {}
 
   onConnect(abort: (err?: Error) => void): void {
-    if (this.c.req !== this) return abort();
-    this.c.abort = abort;
+    if (this.c.req !== this) abort(ENDED);
   }
 
   onHeaders(status: number, raw: Buffer[], _resume: () => void, statusText: string): boolean {
@@ -196,7 +204,7 @@ function contentType(raw: Buffer[]): string {
 /** The response ended (err null) or failed. */
 function streamEnded(c: SseConn, err: Error | null): void {
   c.req = null;
-  c.abort = null;
+  dropClient(c);
   if (c.state === C_CONNECTING) {
     return finish(c, err ? classifyErrno(err) : 'protocol', err ? detailOf(err) : 'no response', 0);
   }
@@ -234,14 +242,25 @@ function finish(c: SseConn, code: string | null, detail: string, closeCode: numb
   if (c.s.handle === c) c.s.handle = null;
 }
 
-/** No more callbacks from this connection's request; the request is aborted. */
+/** No more callbacks from this connection's request; its socket is closed. */
 function detach(c: SseConn): void {
   c.state = C_DONE;
   c.req = null;
-  const abort = c.abort;
-  c.abort = null;
-  if (abort) abort();
+  dropClient(c);
 }
+
+/** Ends a connection's request, if any, and closes its socket. */
+function dropClient(c: SseConn): void {
+  const client = c.client;
+  if (client === null) return;
+  c.client = null;
+  client.destroy(ENDED, ignore);
+}
+
+/** The one error undici gets to end a request with: no error objects (and stacks) per close. */
+const ENDED = new Error('closed by holdline');
+
+function ignore(): void {}
 
 function detailOf(err: Error): string {
   return (err as NodeJS.ErrnoException).code ?? err.message;
@@ -255,17 +274,15 @@ function reportClose(sink: TransportSink<Conn>, s: Conn, wasOpen: boolean, code:
 function startRequest(c: SseConn, headers: Record<string, string>, headersTimeout: number): void {
   const req = new SseRequest(c);
   c.req = req;
-  c.abort = null;
+  const client = new Client(c.origin, c.clientOpts);
+  c.client = client;
   // dispatch() reports its own errors to req.onError, synchronously.
-  c.agent.dispatch(
-    { origin: c.origin, path: c.path, method: 'GET', headers, bodyTimeout: 0, headersTimeout },
-    req as never,
-  );
+  client.dispatch({ path: c.path, method: 'GET', headers, bodyTimeout: 0, headersTimeout }, req as never);
 }
 
 export class SseTransport<S extends Conn> implements Transport<S>, Owner {
   readonly sink: TransportSink<Conn>;
-  private readonly agents = new Map<string, Agent>();
+  private readonly clientOpts = new Map<string, Client.Options>();
   private readonly reconnectByDefault: boolean;
   private readonly retryMs: number;
   private waiting: SseConn[] = [];
@@ -296,7 +313,7 @@ export class SseTransport<S extends Conn> implements Transport<S>, Owner {
     const c = new SseConn(
       s,
       this,
-      this.agentFor(opts.localAddress),
+      this.optionsFor(opts.localAddress),
       u.origin,
       u.pathname + u.search,
       headers,
@@ -331,14 +348,12 @@ export class SseTransport<S extends Conn> implements Transport<S>, Owner {
     s.handle = null;
   }
 
-  /** Closes the agents' sockets (connections still open are aborted). */
-  async destroy(): Promise<void> {
+  /** Stops pending reconnections (connections are closed with close() or terminate()). */
+  destroy(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const c of this.waiting) detach(c);
     this.waiting = [];
-    const all = [...this.agents.values()];
-    this.agents.clear();
-    await Promise.all(all.map((a) => a.destroy()));
   }
 
   schedule(c: SseConn): void {
@@ -346,15 +361,20 @@ export class SseTransport<S extends Conn> implements Transport<S>, Owner {
     this.arm(c.due);
   }
 
-  private agentFor(localAddress: string | undefined): Agent {
+  /** Client options per source address, with one shared connector. */
+  private optionsFor(localAddress: string | undefined): Client.Options {
     const key = localAddress ?? '';
-    let a = this.agents.get(key);
-    if (!a) {
-      // Every stream holds its own socket for the whole step: no connection limit per origin.
-      a = new Agent({ localAddress, connect: { timeout: 30_000 }, bodyTimeout: 0, headersTimeout: 0 });
-      this.agents.set(key, a);
+    let o = this.clientOpts.get(key);
+    if (!o) {
+      o = {
+        connect: buildConnector({ timeout: 30_000, ...(localAddress ? { localAddress } : {}) }),
+        bodyTimeout: 0,
+        headersTimeout: 0,
+        pipelining: 1,
+      };
+      this.clientOpts.set(key, o);
     }
-    return a;
+    return o;
   }
 
   private arm(at: number): void {

@@ -109,7 +109,7 @@ test('IDLE_TIMEOUT: a silent socket closes with 1001 on time; ones that send or 
   const elapsed = c.at - opened;
   assert.equal(c.code, 1001);
   assert.equal(c.reason, 'idle timeout');
-  assert.ok(elapsed >= idleMs - 5 && elapsed < idleMs + 300, `closed after ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed >= idleMs - 5 && elapsed < idleMs + 600, `closed after ${elapsed.toFixed(0)} ms`);
   // The others keep going well past the timeout (three times over).
   await waitFor(() => echoes >= 18, 'the talker to run for ~900 ms', 5000);
   clearInterval(keepAlive);

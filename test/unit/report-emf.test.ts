@@ -119,3 +119,46 @@ test('dimension names that would clash or exceed the limit are refused', () => {
   for (let i = 0; i < 30; i++) many[`D${i}`] = 'v';
   assert.throws(() => new EmfReporter(out, { dimensions: many }), UserError);
 });
+
+test('sustained runs: one EMF line per interval with the open-connection gauge', () => {
+  const lines: string[] = [];
+  const r = new EmfReporter(
+    { write: (s: string) => lines.push(s) },
+    { dimensions: { Command: 'sustain' }, intervals: true },
+  );
+  r.stepStart?.({ sessions: 500 } as never);
+  r.interval?.({
+    v: 1,
+    worker: 0,
+    step: 2,
+    t0: 1000,
+    t1: 2000,
+    active: 480,
+    pending: 0,
+    counters: {
+      started: 0,
+      established: 0,
+      failed: 0,
+      closedEarly: 3,
+      msgsSent: 0,
+      msgsRecv: 0,
+      bytesSent: 0,
+      bytesRecv: 0,
+      heartbeats: 17,
+    },
+    failures: {},
+    hist: {},
+    health: { cpuPct: 1, eldP99Ms: 1, eldMaxMs: 1, rssBytes: 1, fds: 1 },
+  });
+  assert.equal(lines.length, 1);
+  const doc = JSON.parse(lines[0]);
+  assert.equal(doc.ActiveConnections, 480);
+  assert.equal(doc.ClosedEarly, 3);
+  assert.equal(doc.Step, '2');
+  assert.equal(doc._aws.Timestamp, 2000);
+  assert.deepEqual(doc._aws.CloudWatchMetrics[0].Dimensions, [['Command', 'Step']]);
+  assert.deepEqual(
+    doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name),
+    ['ActiveConnections', 'ClosedEarly', 'Heartbeats'],
+  );
+});

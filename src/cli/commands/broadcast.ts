@@ -176,6 +176,8 @@ export async function runBroadcast(
   if (file) chosen = file.scenario;
   else if (external) chosen = directSubscribe(o);
   else chosen = referenceSubscribe(o.transport ?? 'sse');
+  const publish = publishSpec(o, section?.publish ?? null, publishUrl, o.publishTimeout);
+  if (chosen) checkTemplates(publish, chosen, io); // before a target is started
   const ctx = await prepareRun({
     url: external ? originOf(o.subscribeUrl!) : undefined,
     o: { ...o, scenario: file && !file.scenario ? o.scenario : undefined },
@@ -191,8 +193,7 @@ export async function runBroadcast(
         `--transport ${o.transport} conflicts with the scenario's connect.transport ${scenario.connect.transport}.`,
       );
     }
-    const publish = publishSpec(o, section?.publish ?? null, publishUrl, o.publishTimeout);
-    checkTemplates(publish, scenario, io);
+    if (!chosen) checkTemplates(publish, scenario, io);
     const settings: BroadcastSettings = {
       codes: makeCodes(codes, codePrefix, (n) => randomBytes(n)),
       codePrefix,

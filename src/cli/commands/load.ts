@@ -75,51 +75,106 @@ export function loadCommand(io: CliIO): Command {
       parseCount,
       d.groupsPerConnection,
     )
-    .option('--rate <n>', `messages per second, all connections together (default ${d.rate}; 0: none)`, parseRate)
+    .option(
+      '--rate <n>',
+      `messages per second, all connections together (default ${d.rate}; 0: none)`,
+      parseRate,
+    )
     .option(
       '--payload <size>',
       `characters of text in each message, e.g. 64, 5k (=5000), 4KiB (default ${d.payloadChars})`,
       parseSize,
     )
-    .option('--duration <duration>', `how long messages are sent (default ${d.durationMs / 1000}s)`, parseDuration)
+    .option(
+      '--duration <duration>',
+      `how long messages are sent (default ${d.durationMs / 1000}s)`,
+      parseDuration,
+    )
     .option(
       '--ramp-up <duration>',
       `connections are opened evenly over this time (default ${d.rampUpMs / 1000}s; 0: at once)`,
       parseDurationOrZero,
     )
-    .option(
-      '--message-timeout <duration>',
-      'a message counts as delivered when every member got it within this time',
-      parseDuration,
-      d.messageTimeoutMs,
+    .addOption(
+      new Option(
+        '--message-timeout <duration>',
+        'a message counts as delivered when every member got it within this time',
+      )
+        .argParser(parseDuration)
+        .default(d.messageTimeoutMs, '5s'),
     )
     .option('--group-prefix <prefix>', 'group ids are <prefix>-0, <prefix>-1, …', d.groupPrefix)
-    .option('--group-batch <n>', 'groups per creation request (1: one request per group)', parseCount, d.groupBatch)
+    .option(
+      '--group-batch <n>',
+      'groups per creation request (1: one request per group)',
+      parseCount,
+      d.groupBatch,
+    )
     .option('--group-concurrency <n>', 'group creation requests in flight', parseCount, d.groupConcurrency)
     .option('--no-create-groups', 'do not create groups (they exist, or the service creates them on join)')
-    .option('--chat <file>', "chat protocol file (.yaml, .json) for services other than holdline's reference target")
-    .option('--http-rate <n>', 'HTTP API requests per second beside the sockets (default 0; stress 50)', parseRate)
+    .option(
+      '--chat <file>',
+      "chat protocol file (.yaml, .json) for services other than holdline's reference target",
+    )
+    .option(
+      '--http-rate <n>',
+      'HTTP API requests per second beside the sockets (default 0; stress 50)',
+      parseRate,
+    )
     .option('--http-request <request>', "the API request, 'METHOD URL' (templated)", d.httpRequest)
     .option('--http-body <template>', 'body of the API request (templated; JSON if it parses as JSON)')
     .option('--http-header <header>', "header of the API request, 'Name: value' (repeatable)", collectHeader)
-    .option('--heartbeat <duration>', 'WebSocket ping per connection at this interval (default none; extreme 30s)', parseDurationOrZero)
-    .option('--step-timeout <duration>', 'deadline for establishing every connection (default ramp-up + 30s)', parseDuration)
     .option(
-      '--min-connection-success <fraction>',
-      'pass only when more than this share of connections was established',
-      parseFraction,
-      c.minConnectionSuccess,
+      '--heartbeat <duration>',
+      'WebSocket ping per connection at this interval (default none; extreme 30s)',
+      parseDurationOrZero,
     )
     .option(
-      '--min-message-success <fraction>',
-      'pass only when more than this share of messages reached every member in time',
-      parseFraction,
-      c.minMessageSuccess,
+      '--step-timeout <duration>',
+      'deadline for establishing every connection (default ramp-up + 30s)',
+      parseDuration,
     )
-    .option('--max-p95 <duration>', 'pass only when the p95 message latency is below this', parseDuration, c.maxP95Ms)
-    .option('--allow-critical', 'do not fail on critical errors (target gone, generator out of resources)', false)
-    .option('--target-health <url>', "the target's /health to poll for its event-loop delay (default: built-in target only)");
+    .addOption(
+      new Option(
+        '--min-connection-success <fraction>',
+        'verdict: more than this share of connections must be established',
+      )
+        .argParser(parseFraction)
+        .default(c.minConnectionSuccess, '95%'),
+    )
+    .addOption(
+      new Option(
+        '--min-message-success <fraction>',
+        'verdict: more than this share of messages must reach every member in time',
+      )
+        .argParser(parseFraction)
+        .default(c.minMessageSuccess, '90%'),
+    )
+    .addOption(
+      new Option('--max-p95 <duration>', 'verdict: the p95 message latency must be below this')
+        .argParser(parseDuration)
+        .default(c.maxP95Ms, '500ms'),
+    )
+    .option(
+      '--allow-critical',
+      'do not fail on critical errors (target gone, generator out of resources)',
+      false,
+    )
+    .option(
+      '--target-health <url>',
+      "the target's /health to poll for its event-loop delay (default: built-in target only)",
+    );
   addCommonOptions(cmd, { connectConcurrency: d.connectConcurrency });
+  cmd.addHelpText(
+    'after',
+    `
+Verdict: PASS when connection success is above --min-connection-success, message success (messages
+that reached every member connected at send time within --message-timeout) above
+--min-message-success, the p95 message latency below --max-p95, and there is no critical error
+(preparation failed, no connection, generator out of fds or ports, more than 10% of connections
+closed early, no message sent). Exit status: 0 pass, 1 fail, 2 bad input, 130 interrupted.
+Latency is timed from each message's intended send time (open model). See docs/load.md.`,
+  );
   cmd.action(async (url: string | undefined, o: LoadOptions) => {
     io.exit.code = await runLoad(url, o, io);
   });
@@ -158,7 +213,9 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
   }
   const http = httpRate > 0 ? httpSpec(o, httpRate, problems) : undefined;
   if (problems.length > 0) {
-    throw new UserError(problems.length === 1 ? problems[0] : `Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new UserError(
+      problems.length === 1 ? problems[0] : `Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 
   const ctx = await prepareRun({
@@ -216,10 +273,12 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
       info: {
         command: 'load',
         target: t.label,
-        config: redactConfig({ url, ...o, preset: o.preset ?? null, settings: { ...settings, protocol: protocol.name } }) as Record<
-          string,
-          unknown
-        >,
+        config: redactConfig({
+          url,
+          ...o,
+          preset: o.preset ?? null,
+          settings: { ...settings, protocol: protocol.name },
+        }) as Record<string, unknown>,
         host: ctx.hostFacts,
       },
       pauseMs: 0,
@@ -253,11 +312,18 @@ export function referenceSession(
         capture: { token: 'token' },
       },
     ],
-    connect: { transport: 'ws', url: `${wsUrl}${sep}token={{token | urlencode}}`, ...(headers ? { headers } : {}) },
+    connect: {
+      transport: 'ws',
+      url: `${wsUrl}${sep}token={{token | urlencode}}`,
+      ...(headers ? { headers } : {}),
+    },
   };
 }
 
-function sessionUrl(url: string | undefined, t: { vars: Record<string, string>; scenario: ScenarioSpec }): string {
+function sessionUrl(
+  url: string | undefined,
+  t: { vars: Record<string, string>; scenario: ScenarioSpec },
+): string {
   if (url) return t.scenario.connect.url; // the URL given, normalised to ws(s)://
   return `${t.vars.wsBaseUrl}/ws`;
 }
@@ -276,7 +342,9 @@ function embeddedTargetEnv(o: LoadOptions, io: CliIO, defaultPayload: number): R
 function httpSpec(o: LoadOptions, rate: number, problems: string[]): LoadSettings['http'] {
   const line = parseRequestLine(o.httpRequest);
   if (!line) {
-    problems.push(`--http-request: expected 'METHOD URL' such as 'GET {{baseUrl}}/health', got '${o.httpRequest}'`);
+    problems.push(
+      `--http-request: expected 'METHOD URL' such as 'GET {{baseUrl}}/health', got '${o.httpRequest}'`,
+    );
     return undefined;
   }
   const headers: Record<string, string> = { ...(o.httpHeader ?? {}) };
@@ -306,13 +374,17 @@ async function loadChatFile(file: string, io: CliIO): Promise<ChatProtocol> {
     text = await readFile(abs, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `Chat protocol file not found: ${file}` : `Cannot read ${file}: ${code}`);
+    throw new UserError(
+      code === 'ENOENT' ? `Chat protocol file not found: ${file}` : `Cannot read ${file}: ${code}`,
+    );
   }
   let data: unknown;
   try {
     data = abs.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new UserError(`${file}: not valid ${abs.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new UserError(
+      `${file}: not valid ${abs.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   const r = parseChatProtocol(data, path.basename(file));
   if (!r.ok) {
@@ -340,7 +412,16 @@ export function parseRate(raw: string): number {
 /** Characters: `64`, `5k` (5000), `4KiB` (4096), `1m` (1,000,000), `1MiB`. */
 export function parseSize(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b)?$/i.exec(raw.trim());
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 * 1024 };
+  const mult: Record<string, number> = {
+    '': 1,
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    kib: 1024,
+    m: 1e6,
+    mb: 1e6,
+    mib: 1024 * 1024,
+  };
   const n = m ? Math.round(Number(m[1]) * mult[(m[2] ?? '').toLowerCase()]) : NaN;
   if (!Number.isFinite(n) || n < 0 || n > 64 * 1024 * 1024) {
     throw new InvalidArgumentError('Expected a size such as 64, 5k (5000 characters), 4KiB or 1MiB.');
