@@ -60,16 +60,15 @@ export async function broadcastSse(subscribers: number, codes: number, url?: str
     const s = result.steps[0];
     const v = result.verdict!;
     const fanout = v.perCode.map((c) => c.lastMs).filter((x): x is number => x !== null);
-    const sorted = [...fanout].sort((a, b) => a - b);
     const lat = v.latency;
     const figures: Record<string, number | string> = {
       connected: `${v.connected}/${v.clients}`,
       'connect phase s': +(v.connectMs / 1000).toFixed(2),
       'delivery rate %': +(v.deliveryRate * 100).toFixed(3),
       'publish → last receipt ms': fanout.map((x) => x.toFixed(1)).join(', '),
-      'publish → last, median ms': sorted.length > 0 ? sorted[Math.floor((sorted.length - 1) / 2)] : '–',
+      'publish → last, median ms': median(fanout),
       'publish → first, median ms': median(v.perCode.map((c) => c.firstMs)),
-      'first → last spread, median ms': v.spread ? v.spread.p50Ms : '–',
+      'first → last spread, median ms': v.spread ? +v.spread.p50Ms.toFixed(1) : '–',
       'delivery p50 / p99 / max ms': lat ? `${lat.p50} / ${lat.p99} / ${lat.max}` : '–',
       'publish request p50 ms': v.publishLatency ? v.publishLatency.p50 : '–',
       ...generatorFigures(s),
@@ -86,7 +85,7 @@ export async function broadcastSse(subscribers: number, codes: number, url?: str
 
 function median(xs: (number | null)[]): number | string {
   const s = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  return s.length > 0 ? s[Math.floor((s.length - 1) / 2)] : '–';
+  return s.length > 0 ? +s[Math.floor((s.length - 1) / 2)].toFixed(1) : '–';
 }
 
 if (isMain(import.meta.url)) {

@@ -33,16 +33,32 @@ export interface ConnectSpec {
   expect?: ExpectSpec;
 }
 
+/** What an open session sends (one message template, on a schedule or in a closed loop). */
+export interface SessionMessagesSpec {
+  send: string; // template
+  everyMs?: number; // open loop: one every interval (absolute schedule from the open)
+  startMs?: number; // first one this long after the open (default 0)
+  count?: number; // how many (default: until the session ends; 1 without everyMs and await)
+  await?: boolean; // closed loop: wait for the reply before sending the next
+}
+
+/** A session's own plan once open: its lifetime and the messages it sends. */
+export interface SessionSpec {
+  durationMs?: number; // each session closes this long after it opened (and counts as successful)
+  messages?: SessionMessagesSpec;
+}
+
 export interface ScenarioSpec {
   name?: string;
   vars?: Record<string, string>; // constant variables, usable in every template
   http: HttpStepSpec[];
   connect: ConnectSpec;
+  session?: SessionSpec;
 }
 
 // ---------------------------------------------------------------- steps
 
-export type PlanKind = 'capacity' | 'sustain' | 'load' | 'broadcast';
+export type PlanKind = 'capacity' | 'sustain' | 'load' | 'broadcast' | 'run';
 
 export interface HeartbeatSpec {
   intervalMs: number;
@@ -90,9 +106,11 @@ export const COUNTERS = [
   'bytesSent',
   'bytesRecv',
   'heartbeats',
+  'msgsUnanswered', // session messages whose reply never came (or that could not be sent)
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
-export type Counters = Record<CounterName, number>;
+/** `msgsUnanswered` came later: results written before it lack it (read it as 0). */
+export type Counters = Record<Exclude<CounterName, 'msgsUnanswered'>, number> & { msgsUnanswered?: number };
 
 /** Histogram names: `http:<step>`, `connect`, `tls`, `upgrade`, `first_message`, `session`, `heartbeat_rtt`, `message`. */
 export type HistName = string;

@@ -2,8 +2,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { LocalFleet } from '../fleet/local.js';
 import { loadSetupHook } from '../scenario/module.js';
 import { WsClientTransport } from '../transports/wsclient.js';
-import { WsLibTransport } from '../transports/ws.js';
-import { SseTransport, type SseDefaults } from '../transports/sse.js';
+import type { SseDefaults } from '../transports/sse.js';
 import type { Session } from '../engine/session.js';
 import type { TransportFactory } from '../engine/engine.js';
 import type { Transport } from '../transports/transport.js';
@@ -67,12 +66,18 @@ export async function prepareRun(a: {
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     const setup = target.scenarioModule ? await loadSetupHook(target.scenarioModule) : undefined;
     const kind = a.transport ?? target.scenario.connect.transport;
-    const transport: TransportFactory =
-      kind === 'sse'
-        ? (sink) => new SseTransport<Session>(sink, a.sse)
-        : o.compression
-          ? (sink) => offerCompression(new WsLibTransport<Session>(sink))
-          : (sink) => new WsClientTransport<Session>(sink);
+    // The SSE (undici) and ws-library transports load only when used: a plain WebSocket run
+    // does not pay for their modules.
+    let transport: TransportFactory;
+    if (kind === 'sse') {
+      const { SseTransport } = await import('../transports/sse.js');
+      transport = (sink) => new SseTransport<Session>(sink, a.sse);
+    } else if (o.compression) {
+      const { WsLibTransport } = await import('../transports/ws.js');
+      transport = (sink) => offerCompression(new WsLibTransport<Session>(sink));
+    } else {
+      transport = (sink) => new WsClientTransport<Session>(sink);
+    }
     const fleet = new LocalFleet({
       transport,
       env: io.env,

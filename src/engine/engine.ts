@@ -2,19 +2,21 @@ import type { EarlyClose, IntervalSnapshot, StepResult, StepShard } from '../con
 import type { ErrorCode } from '../errors.js';
 import type { Phase, Transport, TransportSink } from '../transports/transport.js';
 import { Recorder } from '../metrics/recorder.js';
-import { HttpSteps } from '../scenario/http-steps.js';
+import type { HttpSteps } from '../scenario/http-steps.js';
 import { HealthSampler } from './health.js';
 import { compileConnect, type ConnectPlan } from './connect-plan.js';
 import { Ticker } from './ticker.js';
 import { compile, type Template } from '../scenario/template.js';
 import type { EngineApi, StepExtension } from './extension.js';
-import { EXTENSIONS } from './extensions.js';
+import { SessionLoop } from './session-loop.js';
 import {
   Session,
   S_AWAIT_FIRST,
   S_CLOSING,
   S_CONNECTING,
   S_DONE,
+  S_ENDED,
+  S_ENDING,
   S_FAILED,
   S_HTTP,
   S_IDLE,
@@ -51,7 +53,7 @@ export class Engine implements TransportSink<Session> {
   private readonly rec: Recorder;
   private readonly health = new HealthSampler(() => this.sockets);
   private readonly transport: Transport<Session>;
-  private readonly http: HttpSteps | null;
+  private http: HttpSteps | null = null; // loaded by run() when the scenario has HTTP steps
   private readonly connect: ConnectPlan;
   private readonly sessions: Session[];
   private readonly baseVars: Record<string, string>;
@@ -79,7 +81,9 @@ export class Engine implements TransportSink<Session> {
   private holdStartedMs = 0;
   private heldMs = 0;
   private sockets = 0; // sessions that hold (or are opening) a socket
-  private readonly ext: StepExtension | null;
+  private ended = 0; // sessions ended by their own plan (scenario `session:`): successful
+  private readonly loop: SessionLoop | null;
+  private ext: StepExtension | null = null; // loaded by run() when the step has settings for one
   private readonly onHttpTiming = (name: string, us: number): void => this.rec.latency(`http:${name}`, us);
 
   constructor(
@@ -89,14 +93,6 @@ export class Engine implements TransportSink<Session> {
     const spec = shard.spec;
     this.rec = new Recorder(shard.worker, spec.index);
     this.transport = opts.transport(this);
-    this.http =
-      spec.scenario.http.length > 0
-        ? new HttpSteps(spec.scenario.http, {
-            env: opts.env,
-            timeoutMs: spec.stepTimeoutMs,
-            connections: spec.connectConcurrency,
-          })
-        : null;
     this.connect = compileConnect(spec.scenario.connect, opts.env);
     this.baseVars = { ...(spec.scenario.vars ?? {}), ...opts.vars, worker: String(shard.worker) };
     const hb = spec.heartbeat;
@@ -110,8 +106,39 @@ export class Engine implements TransportSink<Session> {
     }
     this.sessions = new Array(shard.sessions);
     for (let i = 0; i < shard.sessions; i++) this.sessions[i] = new Session(shard.firstSession + i);
-    const make = EXTENSIONS[spec.plan];
-    this.ext = make ? make(this.api()) : null;
+    this.loop = spec.scenario.session
+      ? new SessionLoop(spec.scenario.session, opts.env, {
+          send: (s, data, now) => this.sendCounted(s, data, now),
+          end: (s) => this.endSession(s),
+          fail: (s, code, detail) => {
+            this.transport.terminate(s);
+            this.fail(s, code, detail);
+          },
+          vars: (s) => s.vars ?? this.baseVarsFor(s),
+        }, this.rec)
+      : null;
+  }
+
+  /**
+   * The HTTP client and the plan extensions are loaded only for steps that use them: a step
+   * that opens WebSockets and sends messages does not pay for undici (~0.2 s of CPU, ~12 MB).
+   * A plan with an engine extension always passes it settings in `spec.ext`.
+   */
+  private async load(): Promise<void> {
+    const spec = this.shard.spec;
+    if (spec.scenario.http.length > 0 && this.http === null) {
+      const { HttpSteps } = await import('../scenario/http-steps.js');
+      this.http = new HttpSteps(spec.scenario.http, {
+        env: this.opts.env,
+        timeoutMs: spec.stepTimeoutMs,
+        connections: spec.connectConcurrency,
+      });
+    }
+    if (spec.ext !== undefined && this.ext === null) {
+      const { EXTENSIONS } = await import('./extensions.js');
+      const make = EXTENSIONS[spec.plan];
+      this.ext = make ? make(this.api()) : null;
+    }
   }
 
   private api(): EngineApi {
@@ -141,7 +168,8 @@ export class Engine implements TransportSink<Session> {
   }
 
   /** Runs the step to its end: established, held, measured and closed. */
-  run(signal: AbortSignal): Promise<void> {
+  async run(signal: AbortSignal): Promise<void> {
+    await this.load();
     const spec = this.shard.spec;
     this.startedAt = Date.now();
     this.tStart = performance.now();
@@ -194,6 +222,7 @@ export class Engine implements TransportSink<Session> {
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.ticker?.clear();
+    this.loop?.clear();
     if (this.launchTimer) clearTimeout(this.launchTimer);
     this.health.close();
     await this.ext?.close?.();
@@ -321,7 +350,10 @@ export class Engine implements TransportSink<Session> {
   message(s: Session, data: Buffer, isBinary: boolean): void {
     this.rec.inc('msgsRecv');
     this.rec.inc('bytesRecv', data.length);
-    if (s.hbSent > 0) this.pong(s); // a heartbeat's reply: any message after it
+    // The next message after a send is its reply: a session message's or a heartbeat's,
+    // whichever went first when both wait.
+    if (s.msgAt > 0 && (s.hbSent === 0 || s.msgAt <= s.hbSent)) this.loop!.reply(s, performance.now());
+    else if (s.hbSent > 0) this.pong(s);
     if (s.state === S_OPEN) {
       this.ext?.message?.(s, data, isBinary, performance.now());
       return;
@@ -345,31 +377,30 @@ export class Engine implements TransportSink<Session> {
   }
 
   closed(s: Session, code: number, reason: string): void {
-    if (s.state === S_CLOSING) {
-      s.state = S_DONE;
-      this.sockets--;
-      this.closing--;
-      this.maybeClosed();
-      return;
+    if (s.state === S_CLOSING || s.state === S_ENDING) {
+      // Our close completed (the handshake, or the peer simply closing after it).
+      this.rec.latency('close', (performance.now() - s.tSent) * 1000);
+      return this.closedByUs(s);
     }
-    if (s.state === S_DONE || s.state === S_FAILED) return;
+    if (s.state === S_DONE || s.state === S_FAILED || s.state === S_ENDED) return;
     const cls = `closed_${code}`;
     if (s.state === S_OPEN) this.recordEarly(s, cls, code, reason);
     this.fail(s, cls, reason);
   }
 
   failed(s: Session, code: ErrorCode, detail: string): void {
-    if (s.state === S_CLOSING) {
-      // An error while we close it after measuring: the session already counted as successful.
-      s.state = S_DONE;
-      this.sockets--;
-      this.closing--;
-      this.maybeClosed();
-      return;
-    }
-    if (s.state === S_DONE || s.state === S_FAILED) return;
+    // An error while we close it: the session already counted as successful.
+    if (s.state === S_CLOSING || s.state === S_ENDING) return this.closedByUs(s);
+    if (s.state === S_DONE || s.state === S_FAILED || s.state === S_ENDED) return;
     if (s.state === S_OPEN) this.recordEarly(s, code, 1006, detail);
     this.fail(s, code, detail);
+  }
+
+  private closedByUs(s: Session): void {
+    s.state = s.state === S_ENDING ? S_ENDED : S_DONE;
+    this.sockets--;
+    this.closing--;
+    this.maybeClosed();
   }
 
   private recordEarly(s: Session, cls: string, closeCode: number, reason: string): void {
@@ -432,13 +463,29 @@ export class Engine implements TransportSink<Session> {
       this.ticker!.add(s);
     }
     this.ext?.opened?.(s, s.tOpen);
+    this.loop?.opened(s, s.tOpen);
     this.settleOne();
+  }
+
+  /** The session's own plan is complete (lifetime, or its messages done): close it, successful. */
+  private endSession(s: Session): void {
+    if (s.state !== S_OPEN) return;
+    this.loop!.stop(s);
+    s.state = S_ENDING;
+    this.open--;
+    this.ended++;
+    this.closing++;
+    s.tSent = performance.now(); // the close frame: times the close handshake
+    this.transport.close(s, 1000);
+    // Every session ended or failed: the step is done (during establishment, endEstablish checks).
+    if (this.open === 0 && this.stage === Stage.Hold) this.measure();
   }
 
   private fail(s: Session, code: ErrorCode | string, detail: string): void {
     if (s.state >= S_CONNECTING && s.state <= S_OPEN) this.sockets--;
     const wasOpen = s.state === S_OPEN;
     const wasInFlight = s.state >= S_HTTP && s.state <= S_AWAIT_FIRST;
+    if (wasOpen) this.loop?.stop(s);
     s.state = S_FAILED;
     this.rec.inc('failed');
     this.rec.fail(code, detail);
@@ -485,6 +532,8 @@ export class Engine implements TransportSink<Session> {
     if (cause === 'aborted' || cause === 'step_prepare_error') return this.measure();
     this.ext?.holdStart?.(this.holdStartedMs);
     this.timers.push(setTimeout(() => this.measure(), this.shard.spec.holdMs));
+    // Sessions with a plan of their own may all have ended already.
+    if (this.loop !== null && this.open === 0) this.measure();
   }
 
   private measure(): void {
@@ -492,12 +541,16 @@ export class Engine implements TransportSink<Session> {
     this.stage = Stage.Closing;
     this.heldMs = performance.now() - this.holdStartedMs;
     this.ticker?.clear();
+    this.loop?.clear();
     this.ext?.measure?.(performance.now());
-    this.successful = this.open;
+    this.successful = this.open + this.ended;
+    const now = performance.now();
     for (const s of this.sessions) {
       if (s.state === S_OPEN) {
+        this.loop?.stop(s);
         s.state = S_CLOSING;
         this.closing++;
+        s.tSent = now; // the close frame: times the close handshake
         this.transport.close(s, 1000);
       }
     }
@@ -509,8 +562,8 @@ export class Engine implements TransportSink<Session> {
 
   private forceClose(): void {
     for (const s of this.sessions) {
-      if (s.state !== S_CLOSING) continue;
-      s.state = S_DONE;
+      if (s.state !== S_CLOSING && s.state !== S_ENDING) continue;
+      s.state = s.state === S_ENDING ? S_ENDED : S_DONE;
       this.sockets--;
       this.transport.terminate(s);
     }

@@ -156,7 +156,7 @@ class BroadcastExtension implements StepExtension {
   holdStart(now: number): void {
     this.holdStartAt = now;
     if (this.n === 0) return this.startCollect(now);
-    this.ticker = this.api.ticker<Due>((e, t) => this.fire(e.k, t), 1);
+    this.ticker = this.api.ticker<Due>((e, t) => this.fire(e.k, t), 10);
     for (let k = 0; k < this.n; k++) {
       this.intended[k] = now + ((k + 0.5) * this.s.durationMs) / this.n;
       this.ticker.add({ due: this.intended[k], k });

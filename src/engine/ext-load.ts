@@ -14,7 +14,6 @@ import {
   groupOf,
   membersOf,
   usedGroups,
-  JOIN_GRACE_MS,
   type GroupFindings,
   type LoadFindings,
   type LoadSettings,
@@ -26,9 +25,10 @@ import { CompiledProtocol, Kind, MESSAGE_VARS, messageId, parseMessageId } from 
 // session, joins as sessions open, then an open-model message schedule for the whole process.
 // Message k of this worker is intended at t0 + (k·workers + worker) / rate and sent by the next
 // open session (round-robin) to one of its groups; receivers time it from that intended instant.
-// One ticker (one timer) drives sending, timeouts, the per-second history and the HTTP load.
+// One ticker drives timeouts, the per-second history and the HTTP load; sending has one timer of
+// its own (see sendAt). Neither makes a timer per message or per connection.
 
-const K_SEND = 0;
+const K_BEGIN = 0; // the join grace is over
 const K_SWEEP = 1;
 const K_ROW = 2;
 const K_API = 3;
@@ -41,6 +41,10 @@ interface Entry {
 }
 
 const SWEEP_MS = 25;
+const ACK_WAIT_MS = 1000;
+/** Message spacing (ms) from which sends are timed to the sub-millisecond (see sendAt). */
+const PRECISE_STEP_MS = 5;
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 const HEALTH_MS = 2000;
 
 export const loadExtension: ExtensionFactory = (api) => new LoadExtension(api);
@@ -102,11 +106,15 @@ class LoadExtension implements StepExtension {
   private sent = 0;
   private noSender = 0;
   private notWritable = 0;
+  private invalid = 0; // the frame could not be built (a template variable missing)
   private behind = 0;
   private acks = 0;
   private ackRecipients = 0;
   private errorFrames = 0;
   private ended = false;
+  private sendTimer: NodeJS.Timeout | null = null;
+  private nextDue = 0;
+  private settledAt = NaN;
   private measured = false;
   private wire = { connections: 0, sentBytes: 0, recvBytes: 0, compressed: 0 };
 
@@ -139,7 +147,7 @@ class LoadExtension implements StepExtension {
       ? { ...api.vars }
       : null;
     this.ticker = api.ticker<Entry>((e, now) => this.fire(e, now), 1);
-    this.entries = [K_SEND, K_SWEEP, K_ROW, K_API, K_HEALTH].map((kind) => ({ due: 0, kind, armed: false }));
+    this.entries = [K_BEGIN, K_SWEEP, K_ROW, K_API, K_HEALTH].map((kind) => ({ due: 0, kind, armed: false }));
     this.groupsOut = {
       skipped: !s.createGroups || this.worker !== 0,
       requested: s.createGroups && this.worker === 0 ? s.groups : 0,
@@ -257,7 +265,7 @@ class LoadExtension implements StepExtension {
     if (this.pendingJoins > 0) {
       // Members count from their acknowledged join: start once they all are (or the grace ends).
       this.waiting = true;
-      this.arm(K_SEND, now + JOIN_GRACE_MS);
+      this.arm(K_BEGIN, now + this.s.joinGraceMs);
     } else {
       this.begin(now);
     }
@@ -269,12 +277,11 @@ class LoadExtension implements StepExtension {
     this.waiting = false;
     this.msgAt = now;
     this.endAt = now + s.durationMs;
-    this.entries[K_SEND] = { due: 0, kind: K_SEND, armed: false };
     if (s.rate > 0) {
       this.stepMs = (1000 * workers) / s.rate;
       this.t0 = now + (1000 * worker) / s.rate;
       this.sending = true;
-      this.arm(K_SEND, this.t0);
+      this.sendAt(this.t0);
     }
     if (this.apiLoad) this.arm(K_API, this.apiLoad.start(now, this.endAt));
     // History rows from here on are whole seconds of messaging: close the partial ramp-up second
@@ -304,6 +311,8 @@ class LoadExtension implements StepExtension {
     this.wire = wireOf(this.api.sessions, (s) => this.api.isOpen(s));
     if (!Number.isNaN(this.rampStart)) this.history.row(now, this.active);
     this.ticker.clear();
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
   }
 
   finish(r: StepResult): void {
@@ -312,6 +321,7 @@ class LoadExtension implements StepExtension {
 
   async close(): Promise<void> {
     this.ticker.clear();
+    if (this.sendTimer) clearTimeout(this.sendTimer);
     this.history.close();
     await this.apiLoad?.close();
     await this.probe?.close();
@@ -372,8 +382,8 @@ class LoadExtension implements StepExtension {
         this.sending = false;
         break;
       }
-      if (due > now) return this.arm(K_SEND, due);
-      if (budget-- === 0) return this.arm(K_SEND, now);
+      if (due > now) return this.sendAt(due);
+      if (budget-- === 0) return this.sendSoon();
       this.msgK++;
       record(this.lag, (now - due) * 1000);
       this.sendOne(due);
@@ -407,7 +417,7 @@ class LoadExtension implements StepExtension {
     try {
       frame = this.proto.send.render(v);
     } catch (err) {
-      this.notWritable++;
+      this.invalid++;
       this.history.countDropped();
       this.errors.add('message_template', err instanceof Error ? err.message : String(err));
       return;
@@ -435,7 +445,40 @@ class LoadExtension implements StepExtension {
     }
   }
 
-  // ------------------------------------------------------------------ the one timer
+  // ------------------------------------------------------------------ timers
+
+  /**
+   * Sending has its own timer (one per process): every millisecond a send is late is measured
+   * latency. Timers have millisecond resolution and fire up to about a millisecond late, so at
+   * modest rates (a message every PRECISE_STEP_MS or more) the timer is armed just before the
+   * due time and the last fraction of a millisecond is slept precisely (Atomics.wait: no CPU,
+   * the loop held for under a millisecond, at most once per message). At higher rates messages
+   * leave in per-millisecond batches and the timer is armed at or after the due time.
+   */
+  private sendAt(due: number): void {
+    if (this.measured) return;
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.nextDue = due;
+    const wait = due - performance.now();
+    const ms = this.stepMs >= PRECISE_STEP_MS ? Math.floor(wait) : Math.ceil(wait);
+    this.sendTimer = setTimeout(this.onSendTimer, Math.max(0, ms));
+  }
+
+  /** Fell behind: go on after pending I/O, without waiting for a timer. */
+  private sendSoon(): void {
+    if (this.measured) return;
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
+    setImmediate(this.onSendTimer);
+  }
+
+  private readonly onSendTimer = (): void => {
+    this.sendTimer = null;
+    if (this.measured) return;
+    const early = this.nextDue - performance.now();
+    if (early > 0 && early <= 1 && this.stepMs >= PRECISE_STEP_MS) Atomics.wait(SLEEP, 0, 0, early);
+    this.sendDue(performance.now());
+  };
 
   private arm(kind: number, due: number): void {
     const e = this.entries[kind];
@@ -449,8 +492,9 @@ class LoadExtension implements StepExtension {
     e.armed = false;
     if (this.measured || e !== this.entries[e.kind]) return;
     switch (e.kind) {
-      case K_SEND:
-        return this.waiting ? this.begin(now) : this.sendDue(now);
+      case K_BEGIN:
+        if (this.waiting) this.begin(now);
+        return;
       case K_SWEEP:
         this.ledger.sweep(now);
         this.maybeEnd(now);
@@ -473,6 +517,11 @@ class LoadExtension implements StepExtension {
   private maybeEnd(now: number): void {
     if (this.ended || this.sending || Number.isNaN(this.msgAt) || now < this.endAt) return;
     if (this.ledger.pending > 0 || (this.apiLoad?.inFlight ?? 0) > 0) return;
+    // The target's acknowledgements of the last sends may trail their deliveries: a moment for them.
+    if (this.proto.sendAcked && this.acks < this.sent) {
+      if (Number.isNaN(this.settledAt)) this.settledAt = now;
+      if (now - this.settledAt < ACK_WAIT_MS) return;
+    }
     this.ended = true;
     queueMicrotask(() => this.api.endHold());
   }
@@ -491,7 +540,12 @@ class LoadExtension implements StepExtension {
     const lag = summarize(this.lag);
     const judged = L.delivered + L.failed;
     const sec = (ms: number): number => ms / 1000;
-    const scheduled = this.sent + this.noSender + this.notWritable + this.behind;
+    const origin = Number.isNaN(this.msgAt)
+      ? Number.isNaN(this.holdAt)
+        ? this.rampStart
+        : this.holdAt
+      : this.msgAt;
+    const scheduled = this.sent + this.noSender + this.notWritable + this.invalid + this.behind;
     return {
       groups: { ...this.groupsOut },
       ramp: {
@@ -514,7 +568,12 @@ class LoadExtension implements StepExtension {
         durationMs: Math.round(msgMs),
         scheduled,
         sent: this.sent,
-        dropped: { noSender: this.noSender, notWritable: this.notWritable, behind: this.behind },
+        dropped: {
+          noSender: this.noSender,
+          notWritable: this.notWritable,
+          invalid: this.invalid,
+          behind: this.behind,
+        },
         delivered: L.delivered,
         failed: L.failed,
         noRecipients: L.noRecipients,
@@ -531,12 +590,10 @@ class LoadExtension implements StepExtension {
         errors: this.errorFrames,
       },
       http: this.apiLoad ? this.apiLoad.findings() : null,
-      history: this.history.rebased(
-        Number.isNaN(this.msgAt) ? (Number.isNaN(this.holdAt) ? this.rampStart : this.holdAt) : this.msgAt,
-      ),
+      history: this.history.rebased(origin),
       errors: this.errors.list(),
       wire: this.wire,
-      target: this.probe ? this.probe.findings() : null,
+      target: this.probe ? this.probe.findings(origin) : null,
       latency: r.phases.message ?? null,
     };
   }

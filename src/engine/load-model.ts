@@ -56,6 +56,8 @@ export interface LoadSettings {
   durationMs: number; // messaging
   messageTimeoutMs: number;
   rampUpMs: number;
+  /** Messaging starts once every join is acknowledged, or this long after the connections are up. */
+  joinGraceMs: number;
   protocol: ChatProtocol;
   http?: HttpLoadSpec;
   /** The reference target's `/health` (template), polled for its event-loop delay. */
@@ -101,10 +103,10 @@ export interface MessageFindings {
   payloadChars: number;
   timeoutMs: number;
   durationMs: number; // from the first intended send to the last one
-  /** scheduled = sent + dropped.noSender + dropped.notWritable + dropped.behind */
+  /** scheduled = sent + dropped.noSender + dropped.notWritable + dropped.invalid + dropped.behind */
   scheduled: number;
   sent: number;
-  dropped: { noSender: number; notWritable: number; behind: number };
+  dropped: { noSender: number; notWritable: number; invalid: number; behind: number };
   /** sent = delivered + failed + noRecipients + unresolved */
   delivered: number; // every member connected at send time got it within the timeout
   failed: number;
@@ -148,6 +150,20 @@ export interface HistoryRow {
   rssBytes: number;
 }
 
+/**
+ * The target's event-loop delay from its /health, polled every 2 s. Each reading covers the
+ * target's last complete 10 s window, so it trails the load by up to 20 s.
+ */
+export interface TargetHealth {
+  probes: number;
+  failures: number;
+  eldP99MaxMs: number;
+  eldMaxMs: number;
+  /** When the highest p99 was read, seconds since messaging started (negative: during ramp-up). */
+  worstAtS: number;
+  samples: { t: number; p99Ms: number; maxMs: number }[];
+}
+
 export interface LoadErrorClass {
   code: string;
   count: number;
@@ -164,14 +180,11 @@ export interface LoadFindings {
   /** Socket-level bytes of the connections open at the end (frames, headers, compression). */
   wire: { connections: number; sentBytes: number; recvBytes: number; compressed: number };
   /** The target's own event-loop delay while loaded (reference target only). */
-  target: { probes: number; failures: number; eldP99MaxMs: number; eldMaxMs: number } | null;
+  target: TargetHealth | null;
   latency: LatencySummary | null;
 }
 
 // ------------------------------------------------------------------ groups and membership
-
-/** Messaging starts once every join is acknowledged, or this long after the connections are up. */
-export const JOIN_GRACE_MS = 5000;
 
 export function groupName(prefix: string, i: number): string {
   return `${prefix}-${i}`;

@@ -1,12 +1,14 @@
 import type { TemplateEnv } from '../scenario/template.js';
 import { HttpCaller, RequestTemplate, type Rendered } from './load-http.js';
-import type { LoadFindings } from './load-model.js';
+import type { LoadFindings, TargetHealth } from './load-model.js';
 import type { Session } from './session.js';
 
 // What the chat load reads besides its own counters: the reference target's event-loop delay
 // (from its /health), so a saturated target is reported as such, and the bytes that really
 // crossed the sockets (frame headers, handshakes, permessage-deflate) of the connections still
 // open when messaging ends.
+
+const MAX_SAMPLES = 1800; // an hour at one reading every 2 s
 
 export class HealthProbe {
   private readonly req: Rendered;
@@ -16,6 +18,8 @@ export class HealthProbe {
   private failures = 0;
   private eldP99Max = 0;
   private eldMax = 0;
+  private worstAt = 0;
+  private readonly samples: { at: number; p99Ms: number; maxMs: number }[] = [];
 
   constructor(url: string, vars: Record<string, string>, env: TemplateEnv) {
     this.req = new RequestTemplate({ method: 'GET', url }, env).render(vars);
@@ -25,6 +29,7 @@ export class HealthProbe {
   poll(): void {
     if (this.busy) return;
     this.busy = true;
+    const at = performance.now();
     void this.caller.call(this.req, true).then((r) => {
       this.busy = false;
       this.probes++;
@@ -33,17 +38,25 @@ export class HealthProbe {
         this.failures++;
         return;
       }
-      this.eldP99Max = Math.max(this.eldP99Max, eld.p99);
+      if (eld.p99 > this.eldP99Max) {
+        this.eldP99Max = eld.p99;
+        this.worstAt = at;
+      }
       this.eldMax = Math.max(this.eldMax, eld.max);
+      if (this.samples.length < MAX_SAMPLES) this.samples.push({ at, p99Ms: eld.p99, maxMs: eld.max });
     });
   }
 
-  findings(): NonNullable<LoadFindings['target']> {
+  /** Times in seconds since `originMs` (the start of messaging). */
+  findings(originMs: number): TargetHealth {
+    const s = (at: number): number => Math.round((at - originMs) / 100) / 10;
     return {
       probes: this.probes,
       failures: this.failures,
       eldP99MaxMs: Math.round(this.eldP99Max * 10) / 10,
       eldMaxMs: Math.round(this.eldMax * 10) / 10,
+      worstAtS: s(this.worstAt),
+      samples: this.samples.map((x) => ({ t: s(x.at), p99Ms: x.p99Ms, maxMs: x.maxMs })),
     };
   }
 

@@ -87,6 +87,7 @@ export class CompiledProtocol {
   private readonly errorCode: JsonPath | null;
   private readonly errorDetail: JsonPath | null;
   readonly joinAcked: boolean;
+  readonly sendAcked: boolean;
 
   /** Set by classify(): the delivered message id, the joined group, recipients, error code/detail. */
   id = '';
@@ -109,6 +110,7 @@ export class CompiledProtocol {
     this.joinAcked = ja !== undefined;
     const sa = spec.message.ack;
     this.sendAck = sa ? matcher(sa.match) : null;
+    this.sendAcked = sa !== undefined;
     this.sendAckRecipients = sa?.recipients ? compilePath(sa.recipients) : null;
     const er = spec.error;
     this.error = er ? matcher(er.match) : null;

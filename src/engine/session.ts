@@ -9,6 +9,8 @@ export const S_OPEN = 4; // established and healthy
 export const S_CLOSING = 5; // we asked it to close
 export const S_DONE = 6; // closed after the step was measured
 export const S_FAILED = 7; // failed; its class is recorded once
+export const S_ENDING = 8; // ended by its own plan (lifetime or messages done): successful, closing
+export const S_ENDED = 9; // ended by its own plan and closed
 
 /** One virtual user. No closures, no timers: the engine holds every schedule. */
 export class Session implements Conn {
@@ -27,6 +29,12 @@ export class Session implements Conn {
   heartbeats = 0;
   /** performance.now() of the last heartbeat awaiting a reply, or 0. */
   hbSent = 0;
+  /** Session messages (scenario `session.messages`) sent or attempted so far. */
+  msgCount = 0;
+  /** Intended send time of the message awaiting its reply (performance.now() ms), or 0. */
+  msgAt = 0;
+  /** This session's entry in the message schedule (created on first use), or null. */
+  msgEntry: { due: number; readonly s: Session } | null = null;
 
   constructor(readonly index: number) {}
 }

@@ -1,10 +1,5 @@
 import { V, type StepResult, type StepSpec } from '../contract.js';
-import {
-  JOIN_GRACE_MS,
-  type HistoryRow,
-  type LoadFindings,
-  type LoadSettings,
-} from '../engine/load-model.js';
+import type { HistoryRow, LoadFindings, LoadSettings } from '../engine/load-model.js';
 import type { Plan } from './plan.js';
 
 // The chat load: one step (connections, groups, messages) and the users' success criteria as
@@ -33,6 +28,7 @@ export const LOAD_DEFAULTS: LoadPreset & {
   httpRequest: string;
   httpTimeoutMs: number;
   connectConcurrency: number;
+  joinGraceMs: number;
 } = {
   connections: 100,
   groups: 1000,
@@ -51,6 +47,7 @@ export const LOAD_DEFAULTS: LoadPreset & {
   httpRequest: 'GET {{baseUrl}}/groups/count',
   httpTimeoutMs: 10_000,
   connectConcurrency: 500,
+  joinGraceMs: 5000,
 };
 
 /** The users' own programs: realistic, stress (the same with HTTP API load), extreme. */
@@ -153,7 +150,7 @@ export class LoadPlan implements Plan<LoadVerdict> {
       connectRate: this.o.step.connectRate ?? rampRate,
       // Waiting for join acknowledgements, messaging, then up to one timeout for the last
       // messages to arrive; the step ends as soon as every message is settled.
-      holdMs: JOIN_GRACE_MS + s.durationMs + s.messageTimeoutMs + 2000,
+      holdMs: s.joinGraceMs + s.durationMs + s.messageTimeoutMs + 2000,
       ext: { load: s },
     };
   }
@@ -273,9 +270,15 @@ function warnings(r: StepResult | undefined, f: LoadFindings | null): string[] {
         `event-loop delay up to ${Math.round(g.maxEldMs)} ms); it kept up while messaging`,
     );
   }
-  if (f.target && f.target.eldP99MaxMs > TARGET_SATURATED_MS) {
+  const t = f.target;
+  if (t && t.eldP99MaxMs > TARGET_SATURATED_MS) {
+    const when =
+      t.worstAtS < 0
+        ? `read ${num(-t.worstAtS)} s before messaging began, while connections were opened`
+        : `read ${num(t.worstAtS)} s into messaging`;
     out.push(
-      `the target saturated: its event-loop delay reached p99 ${f.target.eldP99MaxMs} ms (max ${f.target.eldMaxMs} ms)`,
+      `the target saturated: its event-loop delay reached p99 ${num(t.eldP99MaxMs)} ms, max ${num(t.eldMaxMs)} ms ` +
+        `(${when}; each reading covers its last 10 s)`,
     );
   }
   if (m.dropped.notWritable > 0) {

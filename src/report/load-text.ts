@@ -62,6 +62,8 @@ export function groupLines(r: StepResult, f: LoadFindings): string[] {
   const out = ['Groups'];
   if (g.skipped) {
     out.push(`  not created (--no-create-groups${r.workers > 1 ? ' or another worker created them' : ''})`);
+  } else if (g.requests === 0) {
+    out.push(`  not created: the run stopped before (${n(g.requested)} asked)`);
   } else {
     const reqs = `${n(g.requests)} ${g.batchSize > 1 ? 'batch ' : ''}request${g.requests === 1 ? '' : 's'}`;
     const how = g.batchSize > 1 ? `${reqs} of up to ${n(g.batchSize)}` : reqs;
@@ -105,11 +107,12 @@ export function messageLines(r: StepResult, f: LoadFindings): string[] {
   const m = f.messages;
   const out = ['Messages'];
   if (m.rate === 0) return [...out, '  none sent (--rate 0)'];
-  const dropped = m.dropped.noSender + m.dropped.notWritable + m.dropped.behind;
+  const d = m.dropped;
+  const dropped = d.noSender + d.notWritable + d.invalid + d.behind;
   out.push(
     `  sent ${n(m.sent)} of ${n(m.scheduled)} scheduled (${rate(m.achievedRate)}/s of ${rate(m.rate)}/s asked)` +
       (dropped > 0
-        ? ` · not sent ${n(dropped)} (no open sender ${n(m.dropped.noSender)}, send buffer full ${n(m.dropped.notWritable)}, behind schedule ${n(m.dropped.behind)})`
+        ? ` · not sent ${n(dropped)} (no open sender ${n(d.noSender)}, send buffer full ${n(d.notWritable)}, frame not built ${n(d.invalid)}, behind schedule ${n(d.behind)})`
         : ''),
   );
   out.push(`  received ${n(m.received)} (${rate(m.receivedPerSec)}/s)`);
@@ -134,7 +137,7 @@ export function messageLines(r: StepResult, f: LoadFindings): string[] {
   out.push(`  latency (from the intended send time): ${latencyLine(r.phases.message)}`);
   if (m.acks.count > 0) {
     out.push(
-      `  the target acknowledged ${n(m.acks.count)} sends, reporting ${n(m.acks.recipients)} recipients`,
+      `  the target acknowledged ${n(m.acks.count)} of ${n(m.sent)} sends, reporting ${n(m.acks.recipients)} recipients`,
     );
   }
   out.push(`  send delay behind schedule: p99 ${ms(m.sendLag.p99Ms)} · max ${ms(m.sendLag.maxMs)}`);
@@ -167,7 +170,9 @@ export function httpLines(r: StepResult, f: LoadFindings): string[] {
 export function historyLines(rows: HistoryRow[], max = 40): string[] {
   if (rows.length === 0) return [];
   const every = Math.max(1, Math.ceil(rows.length / max));
-  const out = [`Throughput history${every > 1 ? ` (every ${every}th second; all in the JSON result)` : ''}`];
+  const out = [
+    `Throughput history${every > 1 ? ` (one row every ${every} s; all of them in the JSON result)` : ''}`,
+  ];
   const cols = ['t', 'active', 'sent/s', 'recv/s', 'p50', 'p95', 'p99', 'max', 'cpu%', 'eld', 'rss'];
   const w = [7, 8, 8, 8, 8, 8, 8, 8, 6, 6, 9];
   out.push('  ' + cols.map((c, i) => c.padStart(w[i])).join(''));

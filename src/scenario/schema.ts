@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import type { ConnectSpec, ExpectSpec, HttpStepSpec, ScenarioSpec } from '../contract.js';
+import type {
+  ConnectSpec,
+  ExpectSpec,
+  HttpStepSpec,
+  ScenarioSpec,
+  SessionMessagesSpec,
+  SessionSpec,
+} from '../contract.js';
+import { compile } from './template.js';
 
 // The scenario file format (YAML, JSON, or an object exported by a module), its validation and
 // its mapping to ScenarioSpec. Every object is strict, so a misspelt field is reported rather than
@@ -14,6 +22,8 @@ export interface ScenarioFile {
   vars?: Record<string, string | number | boolean>;
   http?: HttpStepFile[];
   connect: ConnectFile;
+  /** What each session does once open: its lifetime and the messages it sends. */
+  session?: SessionFile;
 }
 
 export interface HttpStepFile {
@@ -48,6 +58,26 @@ export interface ConnectFile {
     equals?: string | number | boolean | null;
     timeout?: Duration;
   };
+}
+
+export interface SessionFile {
+  /** Each session closes this long after it opened, and counts as successful. */
+  duration?: Duration;
+  /** One entry (a list of one is accepted too; more may come later). */
+  messages?: SessionMessagesFile | [SessionMessagesFile];
+}
+
+export interface SessionMessagesFile {
+  /** A template, or an object sent as its JSON text. */
+  send: string | object;
+  /** Open loop: one message every interval, the first at `start`. */
+  every?: Duration;
+  /** When the first one goes, after the open (default 0: at the open). */
+  start?: Duration;
+  /** How many (default: until the session ends; 1 without `every` and `await`). */
+  count?: number;
+  /** `reply`: closed loop, the next message waits for the reply to the previous one. */
+  await?: 'reply' | 'none';
 }
 
 /** `500ms`, `5s`, `2m`, `1h`, `1m30s`; a number is milliseconds. */
@@ -180,6 +210,31 @@ const CONNECT = {
     .optional(),
 };
 
+const MESSAGES = {
+  send: message,
+  every: duration.optional(),
+  start: duration.optional(),
+  count: z
+    .number({ error: expected('a count such as 3') })
+    .int({ error: 'expected a whole number such as 3' })
+    .min(1, { error: 'expected at least 1' })
+    .optional(),
+  await: z.enum(['reply', 'none'], { error: expected('reply (closed loop) or none') }).optional(),
+};
+
+const messagesEntry = z.strictObject(MESSAGES, {
+  error: expected('{ send: …, every: …, count: … }'),
+});
+
+const SESSION = {
+  duration: duration.optional(),
+  // A list of one entry is that entry; checkSession reports lists of any other length.
+  messages: z.preprocess(
+    (v) => (Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v),
+    messagesEntry.optional(),
+  ),
+};
+
 const TOP = {
   name: text('a scenario name').optional(),
   vars: z
@@ -191,6 +246,9 @@ const TOP = {
     })
     .optional(),
   connect: z.strictObject(CONNECT, { error: expected('the connection: { url: … }') }),
+  session: z
+    .strictObject(SESSION, { error: expected('{ duration: …, messages: { send: … } }') })
+    .optional(),
 };
 
 export const scenarioFileSchema = z.strictObject(TOP, {
@@ -204,6 +262,8 @@ export const FIELDS: Record<string, string[]> = {
   'http[]': Object.keys(STEP),
   connect: Object.keys(CONNECT),
   'connect.expect': Object.keys(EXPECT),
+  session: Object.keys(SESSION),
+  'session.messages': Object.keys(MESSAGES),
 };
 
 // ---------------------------------------------------------------- mapping
@@ -227,6 +287,7 @@ export function inferTransport(url: string): 'ws' | 'sse' {
 export function toScenarioSpec(f: ParsedScenarioFile): ScenarioSpec {
   const spec: ScenarioSpec = { http: (f.http ?? []).map(toStep), connect: toConnect(f.connect) };
   if (f.vars !== undefined) spec.vars = f.vars;
+  if (f.session !== undefined) spec.session = toSession(f.session);
   return f.name !== undefined ? { name: f.name, ...spec } : spec;
 }
 
@@ -254,6 +315,21 @@ function toConnect(c: ParsedScenarioFile['connect']): ConnectSpec {
     if (c.expect.equals !== undefined) e.equals = c.expect.equals;
     if (c.expect.timeout !== undefined) e.timeoutMs = c.expect.timeout;
     out.expect = e;
+  }
+  return out;
+}
+
+function toSession(f: NonNullable<ParsedScenarioFile['session']>): SessionSpec {
+  const out: SessionSpec = {};
+  if (f.duration !== undefined) out.durationMs = f.duration;
+  const m = f.messages;
+  if (m !== undefined) {
+    const msg: SessionMessagesSpec = { send: typeof m.send === 'string' ? m.send : JSON.stringify(m.send) };
+    if (m.every !== undefined) msg.everyMs = m.every;
+    if (m.start !== undefined && m.start > 0) msg.startMs = m.start;
+    if (m.count !== undefined) msg.count = m.count;
+    if (m.await === 'reply') msg.await = true;
+    out.messages = msg;
   }
   return out;
 }
@@ -376,6 +452,7 @@ function checkShape(raw: unknown, add: Add): void {
     });
   }
   if (isRecord(raw.connect)) checkConnect(raw.connect, add);
+  if (isRecord(raw.session)) checkSession(raw.session, raw.connect, add);
 }
 
 function checkStep(
@@ -428,6 +505,46 @@ function checkConnect(c: Record<string, unknown>, add: Add): void {
     if (e.equals !== undefined && e.jsonPath === undefined) {
       add('connect.expect.equals', 'equals: needs jsonPath: (the value to compare)');
     }
+  }
+}
+
+function checkSession(sess: Record<string, unknown>, connect: unknown, add: Add): void {
+  if (sess.duration === undefined && sess.messages === undefined) {
+    add('session', 'expected duration: (how long each session stays open) or messages: (what it sends)');
+  }
+  if (sess.duration !== undefined && parseDuration(sess.duration as string | number) === 0) {
+    add('session.duration', 'expected a duration above 0 (leave it out to keep sessions open to the end)');
+  }
+  let m = sess.messages;
+  const at = 'session.messages';
+  if (Array.isArray(m)) {
+    if (m.length !== 1) {
+      add(at, `expected one messages entry, got ${m.length === 0 ? 'an empty list' : `${m.length}`}`);
+      return;
+    }
+    m = m[0];
+  }
+  if (!isRecord(m)) return;
+  const sse =
+    isRecord(connect) &&
+    (connect.transport === 'sse' ||
+      (connect.transport === undefined && typeof connect.url === 'string' && inferTransport(connect.url) === 'sse'));
+  if (sse) add(at, 'messages need a WebSocket connection; an SSE stream only receives');
+  if (typeof m.send === 'string') {
+    try {
+      compile(m.send);
+    } catch (err) {
+      add(`${at}.send`, (err as Error).message);
+    }
+  }
+  const every = m.every === undefined ? undefined : parseDuration(m.every as string | number);
+  if (every === 0) add(`${at}.every`, 'expected an interval above 0, such as 10s');
+  const closed = m.await === 'reply';
+  if (every === undefined && !closed && typeof m.count === 'number' && m.count > 1) {
+    add(
+      `${at}.every`,
+      `required to send ${m.count} messages: give every: (open loop) or await: reply (closed loop)`,
+    );
   }
 }
 

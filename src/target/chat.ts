@@ -17,6 +17,10 @@ export class Conn implements IdleEntry, RateState {
   lastActive: number;
   tokens: number;
   tokensAt: number;
+  /** Groups this connection is in (joined, or as a member user); null until the first. */
+  groups: string[] | null = null;
+  /** Subscribed to the codes channel. */
+  codes = false;
 
   constructor(
     readonly ctx: TargetContext,
@@ -48,6 +52,20 @@ export function registerMessageType(type: string, handler: MessageHandler): void
   handlers.set(type, handler);
 }
 
+export type ConnHook = (c: Conn) => void;
+const attachHooks: ConnHook[] = [];
+const closeHooks: ConnHook[] = [];
+
+/** Runs `h` for every connection once it is counted and tracked (features keep their own state). */
+export function onConnAttach(h: ConnHook): void {
+  attachHooks.push(h);
+}
+
+/** Runs `h` once for every connection that closes, for whatever reason. */
+export function onConnClose(h: ConnHook): void {
+  closeHooks.push(h);
+}
+
 /** Takes over an upgraded socket: counts it, arms its idle deadline, says welcome if asked. */
 export function attach(
   ctx: TargetContext,
@@ -70,6 +88,7 @@ export function attach(
   ctx.stats.accepted.ws++;
   ctx.idle?.add(c);
   if (ctx.opts.welcome) sendJson(c, { type: 'welcome', connId: id, userId, chatId });
+  for (let i = 0; i < attachHooks.length; i++) attachHooks[i](c);
   return c;
 }
 
@@ -107,8 +126,9 @@ export function closeConn(c: Conn, code: number, reason: string, why: DropReason
   c.ws.close(code, reason);
 }
 
-export function sendError(c: Conn, error: string, message: string): void {
-  sendJson(c, { type: 'error', error, message });
+/** An error frame; `extra` fields (say the message `id` or `group`) help the client match it. */
+export function sendError(c: Conn, error: string, message: string, extra?: object): void {
+  sendJson(c, extra ? { type: 'error', error, message, ...extra } : { type: 'error', error, message });
 }
 
 // ---------------------------------------------------------------- listeners (this = the ws)
@@ -168,6 +188,7 @@ function onClose(this: WebSocket): void {
   ctx.limits.release(c.clientKey);
   ctx.stats.open.ws--;
   ctx.stats.closed.ws++;
+  for (let i = 0; i < closeHooks.length; i++) closeHooks[i](c);
 }
 
 function onError(this: WebSocket, err: Error & { code?: string }): void {

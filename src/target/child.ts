@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { EXIT, UserError } from '../errors.js';
+import { ClusterBus, CLUSTER_BUS_ENV } from './bus-cluster.js';
 import { startCluster } from './cluster.js';
 import { resolveTargetOptions, TARGET_OPTIONS, type TargetOptions } from './options.js';
 import { startTarget } from './server.js';
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
 
   let close: () => Promise<void>;
   if (cluster.isWorker) {
-    close = (await startTarget(opts)).close;
+    // Without Redis, the workers of one primary share groups and codes through it.
+    const bus = !opts.redisUrl && process.env[CLUSTER_BUS_ENV] === '1' ? new ClusterBus() : undefined;
+    close = (await startTarget(opts, { bus })).close;
   } else if (opts.workers > 1) {
     const c = await startCluster(opts, { log: (line) => process.stderr.write(`holdline target: ${line}\n`) });
     close = c.close;

@@ -1,13 +1,15 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { HoldlineError } from '../errors.js';
+import { CLUSTER_BUS_ENV, ClusterRelay } from './bus-cluster.js';
 import { optionsToEnv, type TargetOptions } from './options.js';
 import { connectHost } from './server.js';
 
 // Multi-process mode: N workers share one port through node:cluster (the primary accepts and
 // hands connections round-robin), because one process can hold only as many sockets as its
 // open-file limit allows. The primary resolves the options once, so every worker gets the same
-// token secret, and splits MAX_TOTAL_CONNECTIONS between them.
+// token secret, and splits MAX_TOTAL_CONNECTIONS between them. Without Redis the primary also
+// relays the workers' bus (bus-cluster.ts), so groups and codes are shared between them.
 
 const WORKER_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
 const STOP_GRACE_MS = 5000;
@@ -56,9 +58,13 @@ export async function startCluster(
     live.set(worker.id, { worker, env, startedAt: Date.now() });
     return worker;
   };
-  const envs = Array.from({ length: o.workers }, (_, i) =>
-    optionsToEnv({ ...o, workers: 1, maxTotalConnections: shareOf(o.maxTotalConnections, o.workers, i) }),
-  );
+  const envs = Array.from({ length: o.workers }, (_, i) => ({
+    ...optionsToEnv({ ...o, workers: 1, maxTotalConnections: shareOf(o.maxTotalConnections, o.workers, i) }),
+    ...(o.redisUrl ? {} : { [CLUSTER_BUS_ENV]: '1' }),
+  }));
+  const relay = new ClusterRelay(() => [...live.values()].map((e) => e.worker));
+  const onMessage = (worker: Worker, m: unknown): void => relay.handle(worker, m);
+  cluster.on('message', onMessage);
 
   await new Promise<void>((resolve, reject) => {
     let listening = 0;
@@ -69,6 +75,7 @@ export async function startCluster(
     const fail = (err: Error): void => {
       clearTimeout(deadline);
       closing = true;
+      cluster.removeListener('message', onMessage);
       for (const { worker } of live.values()) worker.process.kill('SIGKILL');
       reject(err);
     };
@@ -129,6 +136,7 @@ export async function startCluster(
       (closed ??= (async () => {
         closing = true;
         cluster.removeListener('exit', onExit);
+        cluster.removeListener('message', onMessage);
         await Promise.all([...live.values()].map(({ worker }) => stopWorker(worker)));
         live.clear();
       })()),

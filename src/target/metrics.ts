@@ -108,6 +108,66 @@ export function renderMetrics(ctx: TargetContext): string {
   head(`${p}chats_created_total`, 'counter', 'Chats created by POST /chats.');
   out.push(`${p}chats_created_total ${st.chatsCreated}`);
 
+  const g = ctx.groups;
+  head(`${p}groups`, 'gauge', 'Groups held by this instance.');
+  out.push(`${p}groups ${g.size}`);
+  head(`${p}groups_limit`, 'gauge', 'MAX_TOTAL_GROUPS in effect.');
+  out.push(`${p}groups_limit ${g.max}`);
+  head(`${p}groups_created_total`, 'counter', 'Groups created here (creations of other instances included).');
+  out.push(`${p}groups_created_total ${g.created}`);
+  head(
+    `${p}group_messages_total`,
+    'counter',
+    'Group messages: in = accepted from senders here, out = deliveries written here.',
+  );
+  out.push(
+    `${p}group_messages_total{direction="in"} ${st.groupMsgsIn}`,
+    `${p}group_messages_total{direction="out"} ${st.groupMsgsOut}`,
+  );
+  head(
+    `${p}group_messages_missed_total`,
+    'counter',
+    'Group message numbers skipped on arrival from the bus (lost on the way, e.g. while Redis was down).',
+  );
+  out.push(`${p}group_messages_missed_total ${st.groupMsgsMissed}`);
+  head(
+    `${p}codes_total`,
+    'counter',
+    'Codes: published = accepted by POST /codes here, fanned_out = sent to subscribers here.',
+  );
+  out.push(
+    `${p}codes_total{stage="published"} ${st.codesPublished}`,
+    `${p}codes_total{stage="fanned_out"} ${st.codesFannedOut}`,
+  );
+  head(`${p}codes_missed_total`, 'counter', 'Code numbers skipped on arrival from the bus.');
+  out.push(`${p}codes_missed_total ${st.codesMissed}`);
+  head(`${p}sse_events_total`, 'counter', 'SSE events written, one per stream per event (replays included).');
+  out.push(`${p}sse_events_total ${st.sseEventsOut}`);
+  head(`${p}sse_heartbeats_total`, 'counter', 'SSE heartbeat comments written.');
+  out.push(`${p}sse_heartbeats_total ${st.sseHeartbeats}`);
+  head(`${p}ws_codes_total`, 'counter', 'Code frames written to subscribed WebSockets.');
+  out.push(`${p}ws_codes_total ${st.wsCodesOut}`);
+
+  const bus = ctx.bus.health();
+  head(`${p}bus_connected`, 'gauge', `1 while the ${bus.kind} bus delivers (Redis: both connections ready).`);
+  out.push(`${p}bus_connected{kind="${bus.kind}"} ${bus.connected ? 1 : 0}`);
+  head(`${p}bus_messages_total`, 'counter', 'Bus messages published by this instance and received by it.');
+  out.push(
+    `${p}bus_messages_total{direction="published"} ${bus.published}`,
+    `${p}bus_messages_total{direction="received"} ${bus.received}`,
+  );
+  head(`${p}bus_errors_total`, 'counter', 'Bus commands that failed; a failed publish is a lost message.');
+  out.push(`${p}bus_errors_total ${bus.errors}`);
+  head(`${p}bus_reconnects_total`, 'counter', 'Times the bus came back after being down.');
+  out.push(`${p}bus_reconnects_total ${bus.reconnects}`);
+
+  head(`${p}faults_total`, 'counter', 'Test faults that fired (FAULT_* settings), by kind.');
+  out.push(
+    `${p}faults_total{kind="dropped"} ${st.faults.dropped}`,
+    `${p}faults_total{kind="stall"} ${st.faults.stalls}`,
+    `${p}faults_total{kind="closed"} ${st.faults.closed}`,
+  );
+
   head(`${p}http_responses_total`, 'counter', 'HTTP responses by route and status.');
   for (const [k, n] of st.http) {
     const sp = k.lastIndexOf(' ');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { FEATURE_DEFAULTS, FEATURE_OPTIONS, GROUPS_HARD_MAX } from './options-features.js';
 import {
   lower,
   parseBool,
@@ -44,6 +45,23 @@ export interface TargetOptions {
   perMessageDeflate: boolean;
   /** Processes sharing the port (node:cluster). */
   workers: number;
+  /** Groups held in memory (0: GROUPS_HARD_MAX); creating more is refused with 507. */
+  maxTotalGroups: number;
+  /** `redis://…`: instances share groups, group messages and codes through Redis; '' = in memory. */
+  redisUrl: string;
+  /** SSE heartbeat comment period (0: off). */
+  sseHeartbeatMs: number;
+  /** SSE events kept for Last-Event-ID replay. */
+  sseReplay: number;
+  /** Test aids, off at 0: delay each group message delivery; drop every k-th delivery; one
+   * event-loop stall (at, for) after the first group message; close every k-th WebSocket once
+   * `faultCloseAtMs` after the first connection. */
+  faultGroupDelayMs: number;
+  faultDropEvery: number;
+  faultStallAtMs: number;
+  faultStallMs: number;
+  faultCloseEvery: number;
+  faultCloseAtMs: number;
 }
 
 const KiB = 1024;
@@ -64,6 +82,7 @@ export const TARGET_DEFAULTS: Readonly<Omit<TargetOptions, 'tokenSecret'>> = Obj
   welcome: false,
   perMessageDeflate: false,
   workers: 1,
+  ...FEATURE_DEFAULTS,
 });
 
 type Parser = (raw: string) => unknown;
@@ -215,6 +234,7 @@ export const TARGET_OPTIONS: readonly TargetOptionDef[] = [
     shown: '1',
     parse: parseWorkers,
   },
+  ...FEATURE_OPTIONS,
 ];
 
 /** Env var names the target reads (to keep a parent's settings out of an embedded target). */
@@ -249,6 +269,19 @@ const schema = z
     welcome: z.boolean(),
     perMessageDeflate: z.boolean(),
     workers: z.number().int().min(1).max(256),
+    maxTotalGroups: z.number().int().min(0).max(GROUPS_HARD_MAX, `must be at most ${GROUPS_HARD_MAX}`),
+    redisUrl: z.string().refine((s) => s === '' || isRedisUrl(s), 'must be a redis:// or rediss:// URL'),
+    sseHeartbeatMs: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || (n >= 100 && n <= 3_600_000), 'must be 0 (off) or between 100ms and 1h'),
+    sseReplay: z.number().int().min(0).max(100_000, 'must be at most 100000'),
+    faultGroupDelayMs: z.number().int().min(0).max(60_000, 'must be at most 60s'),
+    faultDropEvery: z.number().int().min(0),
+    faultStallAtMs: z.number().int().min(0).max(3_600_000, 'must be at most 1h'),
+    faultStallMs: z.number().int().min(0).max(60_000, 'must be at most 60s'),
+    faultCloseEvery: z.number().int().min(0),
+    faultCloseAtMs: z.number().int().min(0).max(3_600_000, 'must be at most 1h'),
   })
   .strict();
 
@@ -318,6 +351,15 @@ export function resolveTargetOptions(input: ResolveInput): Readonly<TargetOption
     );
   }
   return Object.freeze(out as unknown as TargetOptions);
+}
+
+function isRedisUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The env that makes a child process resolve to these options (the inverse of the table). */

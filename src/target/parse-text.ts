@@ -44,6 +44,12 @@ export function parseDurationMs(raw: string): number {
   return Math.round(total);
 }
 
+/** Like parseDurationMs, but a bare number is milliseconds (for settings named `…_MS`). */
+export function parseMs(raw: string): number {
+  const s = raw.trim();
+  return /^\d+(\.\d+)?$/.test(s) ? Math.round(Number(s)) : parseDurationMs(s);
+}
+
 const BYTE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,

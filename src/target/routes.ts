@@ -13,14 +13,46 @@ export type RouteHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   query: string,
+  /** The capture groups of a pattern route, decoded. */
+  params: string[],
 ) => unknown;
 
 const routes = new Map<string, Map<string, RouteHandler>>();
+
+/** Routes with parameters, tried in order after the exact paths; `label` names them in metrics. */
+const patterns: { re: RegExp; label: string; byMethod: Map<string, RouteHandler> }[] = [];
+const NO_PARAMS: string[] = [];
 
 export function addRoute(method: string, path: string, handler: RouteHandler): void {
   let byMethod = routes.get(path);
   if (!byMethod) routes.set(path, (byMethod = new Map()));
   byMethod.set(method, handler);
+}
+
+/** A route such as `/groups/:id/members`: `re` matches the whole path, its groups are the params. */
+export function addPatternRoute(method: string, label: string, re: RegExp, handler: RouteHandler): void {
+  let p = patterns.find((x) => x.label === label);
+  if (!p) patterns.push((p = { re, label, byMethod: new Map() }));
+  p.byMethod.set(method, handler);
+}
+
+function match(
+  path: string,
+): { byMethod: Map<string, RouteHandler>; label: string; params: string[] } | null {
+  const exact = routes.get(path);
+  if (exact) return { byMethod: exact, label: path, params: NO_PARAMS };
+  for (const p of patterns) {
+    const m = p.re.exec(path);
+    if (!m) continue;
+    let params: string[];
+    try {
+      params = m.slice(1).map((s) => decodeURIComponent(s));
+    } catch {
+      return null; // malformed %-encoding: no such resource
+    }
+    return { byMethod: p.byMethod, label: p.label, params };
+  }
+  return null;
 }
 
 /** Chat ids and similar names given by clients: short and URL-safe. */
@@ -30,13 +62,14 @@ export function handleRequest(ctx: TargetContext, req: IncomingMessage, res: Ser
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const byMethod = routes.get(path);
-  const route = byMethod ? path : 'other';
+  const found = match(path);
+  const route = found ? found.label : 'other';
   res.on('finish', () => ctx.stats.httpResponse(route, res.statusCode));
-  if (!byMethod) {
+  if (!found) {
     sendErrorJson(res, new HttpError(404, 'not_found', `no route ${path}`));
     return;
   }
+  const byMethod = found.byMethod;
   const method = req.method === 'HEAD' && !byMethod.has('HEAD') ? 'GET' : (req.method ?? 'GET');
   const handler = byMethod.get(method);
   if (!handler) {
@@ -48,7 +81,7 @@ export function handleRequest(ctx: TargetContext, req: IncomingMessage, res: Ser
     return;
   }
   try {
-    const r = handler(ctx, req, res, q < 0 ? '' : url.slice(q + 1));
+    const r = handler(ctx, req, res, q < 0 ? '' : url.slice(q + 1), found.params);
     if (r instanceof Promise) r.catch((err: unknown) => fail(res, err));
   } catch (err) {
     fail(res, err);
@@ -110,7 +143,7 @@ async function postChat(ctx: TargetContext, req: IncomingMessage, res: ServerRes
 }
 
 function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerResponse): void {
-  const s = ctx.stats.snapshot();
+  const s = ctx.stats.snapshot({ count: ctx.groups.size, created: ctx.groups.created }, ctx.bus.health());
   const eld = ctx.loopDelay.summary();
   sendJson(res, ctx.closing ? 503 : 200, {
     status: ctx.closing ? 'closing' : 'ok',
@@ -121,6 +154,10 @@ function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerRespons
     accepted: s.accepted,
     rejected: s.rejected,
     dropped: s.dropped,
+    groups: s.groups,
+    groupMessages: s.groupMessages,
+    codes: s.codes,
+    bus: s.bus,
     eventLoopDelayMs: { p50: eld.p50Ms, p99: eld.p99Ms, max: eld.maxMs },
     limits: {
       maxTotalConnections: ctx.opts.maxTotalConnections,
@@ -128,6 +165,7 @@ function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerRespons
       wsMaxMessageSize: ctx.opts.wsMaxMessageSize,
       idleTimeoutMs: ctx.opts.idleTimeoutMs,
       rateLimitMsgsPerSec: ctx.opts.rateLimitMsgsPerSec,
+      maxTotalGroups: ctx.groups.max,
     },
   });
 }
@@ -146,7 +184,20 @@ function getIndex(ctx: TargetContext, _req: IncomingMessage, res: ServerResponse
   sendJson(res, 200, {
     name: 'holdline target',
     auth: ctx.opts.auth,
-    endpoints: ['POST /auth/token', 'POST /chats', 'GET /ws (WebSocket)', 'GET /health', 'GET /metrics'],
+    endpoints: [
+      'POST /auth/token',
+      'POST /chats',
+      'POST /groups',
+      'POST /groups/batch',
+      'GET /groups',
+      'GET /groups/count',
+      'POST /groups/:id/members',
+      'POST /codes',
+      'GET /events (SSE)',
+      'GET /ws (WebSocket)',
+      'GET /health',
+      'GET /metrics',
+    ],
   });
 }
 

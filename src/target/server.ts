@@ -1,17 +1,27 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { TokenAuth } from './auth.js';
 import { MemoryBus, type Bus } from './bus.js';
+import { RedisBus } from './bus-redis.js';
 import { expireIdle, type Conn } from './chat.js';
+import { startCodes } from './codes.js';
 import type { TargetContext } from './context.js';
+import { Faults } from './faults.js';
+import { startGroupChat, UserConns } from './group-chat.js';
+import './group-routes.js';
+import { startGroupSync } from './group-sync.js';
+import { GroupRegistry } from './groups.js';
 import { IdleWheel } from './idle.js';
 import { ConnectionLimits } from './limits.js';
 import { LoopDelay } from './metrics.js';
 import { resolveTargetOptions, type TargetOptions } from './options.js';
+import { GROUPS_HARD_MAX } from './options-features.js';
 import { handleRequest } from './routes.js';
+import { SseHub } from './sse.js';
 import { TargetStats, type TargetStatsSnapshot } from './stats.js';
 import { handleUpgrade, rejectHandshake } from './upgrade.js';
 
@@ -31,7 +41,7 @@ export interface RunningTarget {
 }
 
 export interface StartTargetExtras {
-  /** Shares groups and broadcasts between instances; default: in memory. */
+  /** Shares groups and broadcasts between instances; default: Redis with `redisUrl`, else in memory. */
   bus?: Bus;
 }
 
@@ -51,20 +61,32 @@ export async function startTarget(
     perMessageDeflate: o.perMessageDeflate,
   });
   const stats = new TargetStats();
+  const bus = extras.bus ?? (o.redisUrl ? new RedisBus({ url: o.redisUrl }) : new MemoryBus());
   const ctx: TargetContext = {
     opts: o,
     auth: new TokenAuth(o.tokenSecret, o.tokenTtlMs),
     limits: new ConnectionLimits(o.maxTotalConnections, o.maxConnectionsPerClient),
     stats,
-    bus: extras.bus ?? new MemoryBus(),
+    bus,
+    instanceId: randomBytes(6).toString('base64url'),
     wss,
     sockets: new Set(),
     idle: o.idleTimeoutMs > 0 ? new IdleWheel<Conn>(o.idleTimeoutMs, expireIdle) : null,
     loopDelay: new LoopDelay(),
+    groups: new GroupRegistry<Conn>(o.maxTotalGroups || GROUPS_HARD_MAX),
+    userConns: new UserConns(),
+    codeSubs: new Set(),
+    sse: null as unknown as SseHub, // needs ctx: set just below
+    faults: new Faults(o),
     worker: cluster.isWorker ? (cluster.worker?.id ?? 0) : 0,
     connSeq: 0,
     closing: false,
   };
+  (ctx as { sse: SseHub }).sse = new SseHub(ctx);
+  startGroupChat(ctx);
+  startGroupSync(ctx);
+  startCodes(ctx);
+  await bus.start();
   wss.on('wsClientError', (err, socket) => rejectHandshake(ctx, err, socket));
 
   const server = http.createServer({
@@ -77,15 +99,21 @@ export async function startTarget(
   server.on('upgrade', onUpgrade);
   server.on('clientError', onClientError);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
-      server.removeListener('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
   ctx.loopDelay.start();
   ctx.idle?.start();
+  ctx.sse.start();
 
   const port = (server.address() as AddressInfo).port;
   const host = connectHost(o.host);
@@ -95,7 +123,7 @@ export async function startTarget(
     wsUrl: `ws://${host}:${port}/ws`,
     port,
     options: o,
-    stats: () => stats.snapshot(),
+    stats: () => snapshot(ctx),
     close: () => (closed ??= closeTarget(ctx, server)),
   };
 }
@@ -104,11 +132,18 @@ async function closeTarget(ctx: TargetContext, server: http.Server): Promise<voi
   ctx.closing = true;
   const done = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const ws of ctx.sockets) ws.terminate();
+  ctx.sse.stop();
   server.closeAllConnections();
   ctx.idle?.stop();
   ctx.loopDelay.stop();
+  ctx.faults.stop();
   await ctx.bus.close();
   await done;
+}
+
+/** The counts of /health, as plain data. */
+export function snapshot(ctx: TargetContext): TargetStatsSnapshot {
+  return ctx.stats.snapshot({ count: ctx.groups.size, created: ctx.groups.created }, ctx.bus.health());
 }
 
 function onRequest(this: TaggedServer, req: IncomingMessage, res: ServerResponse): void {

@@ -1,3 +1,5 @@
+import type { BusHealth } from './bus.js';
+
 // The target's own counters: plain numbers bumped on the hot path, read by /health, /metrics
 // and RunningTarget.stats(). Reason names are a closed set so metric labels stay bounded.
 
@@ -17,6 +19,7 @@ export const DROP_REASONS = [
   'too_large', // 1009 message over WS_MAX_MESSAGE_SIZE
   'slow_client', // terminated: unsent data over SEND_BUFFER_LIMIT
   'protocol_error', // invalid frames (ws closes with 1002/1007)
+  'fault', // 1001 "going away" by FAULT_CLOSE_EVERY (a test aid)
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -35,6 +38,26 @@ export class TargetStats {
   bytesOut = 0;
   tokensIssued = 0;
   chatsCreated = 0;
+  /** Group messages accepted from senders on this instance. */
+  groupMsgsIn = 0;
+  /** Group message deliveries written to connections of this instance. */
+  groupMsgsOut = 0;
+  /** Group message numbers skipped on arrival from the bus: messages lost on the way. */
+  groupMsgsMissed = 0;
+  /** Codes accepted by POST /codes on this instance. */
+  codesPublished = 0;
+  /** Codes that arrived from the bus and were fanned out here. */
+  codesFannedOut = 0;
+  /** Code numbers skipped on arrival from the bus. */
+  codesMissed = 0;
+  /** SSE events written (one per subscriber per event, replays included). */
+  sseEventsOut = 0;
+  /** SSE heartbeat comments written. */
+  sseHeartbeats = 0;
+  /** Code frames written to subscribed WebSockets. */
+  wsCodesOut = 0;
+  /** Test faults that fired. */
+  faults = { dropped: 0, stalls: 0, closed: 0 };
   /** HTTP responses by `route status`, e.g. `/auth/token 200` (routes are a fixed set). */
   readonly http = new Map<string, number>();
 
@@ -43,7 +66,8 @@ export class TargetStats {
     this.http.set(k, (this.http.get(k) ?? 0) + 1);
   }
 
-  snapshot(): TargetStatsSnapshot {
+  /** Plain data; `groups` and `bus` come from their owners. */
+  snapshot(groups: { count: number; created: number }, bus: BusHealth): TargetStatsSnapshot {
     return {
       uptimeSec: Math.round((Date.now() - this.startedAt) / 100) / 10,
       connections: { ws: this.open.ws, sse: this.open.sse, total: this.open.ws + this.open.sse },
@@ -55,6 +79,13 @@ export class TargetStats {
       bytes: { in: this.bytesIn, out: this.bytesOut },
       tokensIssued: this.tokensIssued,
       chatsCreated: this.chatsCreated,
+      groupMessages: { in: this.groupMsgsIn, out: this.groupMsgsOut, missed: this.groupMsgsMissed },
+      codes: { published: this.codesPublished, fannedOut: this.codesFannedOut, missed: this.codesMissed },
+      sse: { eventsOut: this.sseEventsOut, heartbeats: this.sseHeartbeats },
+      wsCodesOut: this.wsCodesOut,
+      faults: { ...this.faults },
+      groups,
+      bus,
     };
   }
 }
@@ -71,6 +102,14 @@ export interface TargetStatsSnapshot {
   bytes: { in: number; out: number };
   tokensIssued: number;
   chatsCreated: number;
+  groupMessages: { in: number; out: number; missed: number };
+  codes: { published: number; fannedOut: number; missed: number };
+  sse: { eventsOut: number; heartbeats: number };
+  wsCodesOut: number;
+  faults: { dropped: number; stalls: number; closed: number };
+  /** Groups held here, and created here in total (replicated creations included). */
+  groups: { count: number; created: number };
+  bus: BusHealth;
 }
 
 function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {

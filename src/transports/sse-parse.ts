@@ -2,11 +2,11 @@
 // works on bytes and keeps its state in fields of the object that extends it: no closure, no
 // string decoder and no callback object per connection.
 //
-// Why not eventsource-parser: measured at 10,000 parsers, one createParser() with its callbacks
-// holds ~1.0 KiB of heap (closures over its state), ~1.2 KiB with the TextDecoder a streaming
-// string parser needs; this class adds ~0.1 KiB of fields to the connection object. It also
-// hands each event's data on as a Buffer (what the transport sink takes) instead of decoding it
-// to a string to encode it again.
+// Why not eventsource-parser: measured at 10,000 parsers (heap after GC), one createParser() with
+// its callbacks holds ~1,030 bytes (closures over its state), ~1,210 with the TextDecoder a
+// streaming string parser needs; this parser's fields take ~140 bytes of the connection object.
+// It also hands each event's data on as a Buffer (what the transport sink takes) instead of
+// decoding it to a string to encode it again.
 //
 // Bytes are split at CR, LF and CRLF only, and these bytes never occur inside a UTF-8 sequence:
 // a character split between two chunks is simply part of an incomplete line until the next

@@ -31,8 +31,8 @@ import { SseParser } from './sse-parse.js';
 //   sink: the session stays open. Drops and reconnections are kept on the connection, readable
 //   with sseInfo(s), also during the terminal callback. Network errors while reconnecting retry
 //   again; a refusal (non-2xx, wrong content type) ends the session as above.
-// - close() aborts the request and reports closed(code, '') on the next tick (failed(aborted)
-//   before the headers); terminate() aborts silently.
+// - close() ends the request (its client is destroyed) and reports closed(code, '') on the next
+//   tick (failed(aborted) before the headers); terminate() ends it silently.
 // Reconnect delays use one timer per transport, armed for the earliest waiting connection.
 
 const C_CONNECTING = 0;

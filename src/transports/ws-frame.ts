@@ -39,8 +39,8 @@ function loadBufferUtil(): { mask: MaskFn; unmask: UnmaskFn } | null {
 }
 
 const native = loadBufferUtil();
-/** Below this size a JS loop beats the call into native code. */
-const NATIVE_MIN = 64;
+/** Below this size a JS loop beats the call into native code (the `ws` library uses 48 too). */
+const NATIVE_MIN = 48;
 
 /** Whether masking uses bufferutil's native code for large payloads. */
 export const maskIsNative = native !== null;
@@ -64,13 +64,23 @@ export function randomInto(out: Buffer, at: number, n: number): void {
 
 // ------------------------------------------------------------------ encoding
 
+/** Strings up to this many characters are tried as ASCII in JS before the UTF-8 encoder. */
+const ASCII_MAX = 256;
+
 /**
  * One frame as one Buffer: header, mask key and masked payload. Masking needs a copy of the
  * payload anyway, so header and payload always share a single buffer and a single write.
- * Strings are written as UTF-8 straight into the frame and masked in place.
+ * Strings are encoded straight into the frame (short ASCII ones by a JS loop that masks as
+ * it goes, others as UTF-8 then masked in place).
  */
 export function encodeFrame(op: number, data: string | Buffer, fin = true, masked = true): Buffer {
-  const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (typeof data !== 'string') return encodeBytes(op, data, fin, masked);
+  if (data.length <= ASCII_MAX && isAscii(data)) return encodeAscii(op, data, fin, masked);
+  return encodeUtf8(op, data, fin, masked);
+}
+
+/** A frame buffer with its header (and a fresh mask key) written; the payload goes last. */
+function allocFrame(op: number, fin: boolean, len: number, masked: boolean): Buffer {
   const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
   const off = 2 + ext + (masked ? 4 : 0);
   const frame = Buffer.allocUnsafe(off + len);
@@ -84,30 +94,67 @@ export function encodeFrame(op: number, data: string | Buffer, fin = true, maske
     frame.writeUInt32BE(Math.floor(len / 0x100000000), 2);
     frame.writeUInt32BE(len >>> 0, 6);
   }
-  if (!masked) {
-    if (typeof data === 'string') frame.write(data, off);
-    else data.copy(frame, off);
-    return frame;
+  if (masked) {
+    frame[1] |= 0x80;
+    randomInto(frame, off - 4, 4);
   }
-  frame[1] |= 0x80;
-  const k = off - 4;
-  randomInto(frame, k, 4);
-  if (native !== null && len >= NATIVE_MIN) {
-    key[0] = frame[k];
-    key[1] = frame[k + 1];
-    key[2] = frame[k + 2];
-    key[3] = frame[k + 3];
-    if (typeof data === 'string') {
-      frame.write(data, off);
-      native.unmask(frame.subarray(off), key); // XOR in place
-    } else native.mask(data, key, frame, off, len);
-  } else if (typeof data === 'string') {
-    frame.write(data, off);
-    for (let i = 0; i < len; i++) frame[off + i] ^= frame[k + (i & 3)];
+  return frame;
+}
+
+function encodeBytes(op: number, data: Buffer, fin: boolean, masked: boolean): Buffer {
+  const len = data.length;
+  const frame = allocFrame(op, fin, len, masked);
+  const off = frame.length - len;
+  if (!masked) data.copy(frame, off);
+  else if (native !== null && len >= NATIVE_MIN) {
+    loadKey(frame, off - 4);
+    native.mask(data, key, frame, off, len);
   } else {
+    const k = off - 4;
     for (let i = 0; i < len; i++) frame[off + i] = data[i] ^ frame[k + (i & 3)];
   }
   return frame;
+}
+
+function encodeAscii(op: number, s: string, fin: boolean, masked: boolean): Buffer {
+  const len = s.length;
+  const frame = allocFrame(op, fin, len, masked);
+  const off = frame.length - len;
+  if (masked) {
+    const k = off - 4;
+    for (let i = 0; i < len; i++) frame[off + i] = s.charCodeAt(i) ^ frame[k + (i & 3)];
+  } else {
+    for (let i = 0; i < len; i++) frame[off + i] = s.charCodeAt(i);
+  }
+  return frame;
+}
+
+function encodeUtf8(op: number, s: string, fin: boolean, masked: boolean): Buffer {
+  const len = Buffer.byteLength(s);
+  const frame = allocFrame(op, fin, len, masked);
+  const off = frame.length - len;
+  frame.write(s, off);
+  if (!masked) return frame;
+  if (native !== null && len >= NATIVE_MIN) {
+    loadKey(frame, off - 4);
+    native.unmask(frame.subarray(off), key); // XOR in place
+  } else {
+    const k = off - 4;
+    for (let i = 0; i < len; i++) frame[off + i] ^= frame[k + (i & 3)];
+  }
+  return frame;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function loadKey(frame: Buffer, k: number): void {
+  key[0] = frame[k];
+  key[1] = frame[k + 1];
+  key[2] = frame[k + 2];
+  key[3] = frame[k + 3];
 }
 
 /** A close frame: the code (omitted for 1005, "no status") and an optional reason. */
@@ -139,7 +186,7 @@ export interface FrameState {
   fragLen: number;
 }
 
-/** Initial parser fields, for the caller's constructor. */
+/** Puts the parser fields back to "between frames, no message in progress". */
 export function resetFrameState(st: FrameState): void {
   st.hdr = null;
   st.pay = null;

@@ -84,7 +84,8 @@ async function fanout(o: FanoutOptions = {}): Promise<Fanout> {
       subscribes.push({ client: c, lastEventId: last });
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write('retry: 50\n: welcome\n\n');
-      if (o.replay && last !== undefined) for (const e of history) if (e.id > Number(last)) deliver0(c, res, e);
+      if (o.replay && last !== undefined)
+        for (const e of history) if (e.id > Number(last)) deliver0(c, res, e);
       sse.set(c, res);
       req.on('close', () => sse.get(c) === res && sse.delete(c));
       return;
@@ -438,7 +439,14 @@ test('bad input: one clear message and exit 2', async () => {
     [['--subscribe-url', 'http://127.0.0.1:1/events'], /--subscribe-url needs --publish-url/],
     [['50', '--connections', '60'], /\[connections\] 50 and --connections 60 disagree/],
     [
-      ['--subscribe-url', 'http://127.0.0.1:1/e', '--publish-url', 'http://127.0.0.1:1/p', '--publish-body', '{{nope}}'],
+      [
+        '--subscribe-url',
+        'http://127.0.0.1:1/e',
+        '--publish-url',
+        'http://127.0.0.1:1/p',
+        '--publish-body',
+        '{{nope}}',
+      ],
       /publish body: unknown variable \{\{nope\}\}/,
     ],
     [['--subscribe-url', '{{env.HOST}}/events', '--publish-url', 'http://x/'], /must start with http:\/\//],
@@ -450,5 +458,35 @@ test('bad input: one clear message and exit 2', async () => {
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, want, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('Ctrl-C during the broadcast keeps what was measured: result written, exit 130', async () => {
+  const f = await fanout();
+  const out = outDir();
+  const ac = new AbortController();
+  try {
+    const run = runCli(['broadcast', '10', '10', '5s', ...sse(f, '--out', out)], { signal: ac.signal });
+    const deadline = performance.now() + 10_000;
+    while (f.published.length < 3) {
+      assert.ok(performance.now() < deadline, 'three codes published within 10 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ac.abort();
+    const r = await run;
+    assert.equal(r.code, 130);
+    const res = onlyResult(out);
+    assert.equal(res.interrupted, true);
+    const v = res.verdict!;
+    assert.ok(v.published >= 3 && v.published < 10, `published ${v.published}`);
+    assert.equal(v.received, v.expected, 'every code published so far was received');
+    assert.equal(
+      v.perCode.filter((c) => c.status === 'not sent').length,
+      10 - f.published.length,
+      'the codes not published are marked as such',
+    );
+    assert.match(r.stdout, /Interrupted: results so far\./);
+  } finally {
+    await f.close();
   }
 });

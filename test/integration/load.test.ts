@@ -158,7 +158,11 @@ function findings(r: StepResult): LoadFindings {
 function assertSums(f: LoadFindings): void {
   const m = f.messages;
   const d = m.dropped;
-  assert.equal(m.scheduled, m.sent + d.noSender + d.notWritable + d.behind, 'scheduled = sent + dropped');
+  assert.equal(
+    m.scheduled,
+    m.sent + d.noSender + d.notWritable + d.invalid + d.behind,
+    'scheduled = sent + dropped',
+  );
   assert.equal(
     m.sent,
     m.delivered + m.failed + m.noRecipients + m.unresolved,
@@ -232,7 +236,7 @@ test('20 connections, 100 msg/s for 2s: every message reaches its group, counts 
   }
 });
 
-test('a delay of 50 ms per group message: p50 within a few ms of it', async () => {
+test('a delay of 50 ms per group message: p50 at the delay, never below it', async () => {
   const srv = await startChatServer({ delayMs: 50 });
   const out = outDir();
   try {
@@ -257,10 +261,11 @@ test('a delay of 50 ms per group message: p50 within a few ms of it', async () =
     const step = onlyResult(out).steps[0];
     const lat = step.phases.message;
     assert.equal(lat.count, 100);
-    // Here the server shares the generator's event loop (its timers and ours queue behind each
-    // other): 3 ms. Against the reference target in its own process the bound is 2 ms
+    // Never below the delay: nothing is timed from after the intended send. The server shares
+    // this process's event loop, so only gross errors are caught here (a wrong clock or unit);
+    // the 2 ms bound is checked against the reference target in its own process
     // (load-reference.test.ts).
-    assert.ok(Math.abs(lat.p50 - 50) <= 3, `p50 ${lat.p50} ms`);
+    assert.ok(lat.p50 >= 50 && lat.p50 <= 60, `p50 ${lat.p50} ms`);
     assert.ok(lat.min >= 50, `min ${lat.min} ms: never below the delay`);
   } finally {
     await srv.close();

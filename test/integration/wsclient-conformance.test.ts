@@ -228,6 +228,34 @@ describe('handshake', () => {
     client().terminate(s);
   });
 
+  test('a source address (localAddress) and an IPv6 literal', async (t) => {
+    let remote = '';
+    const { url } = await wsServer((_ws, req) => {
+      remote = (req as unknown as { socket: net.Socket }).socket.remoteAddress ?? '';
+    });
+    const tr = client();
+    const s = new Sess();
+    tr.open(s, url, { headers: {}, localAddress: '127.0.0.2' });
+    await until(() => s.opened || s.end !== null, 'open from 127.0.0.2');
+    assert.equal(s.opened, true, JSON.stringify(s.end));
+    assert.equal(remote, '127.0.0.2');
+    tr.terminate(s);
+    const v6 = new WebSocketServer({ host: '::1', port: 0 });
+    const listening = await new Promise<boolean>((r) => {
+      v6.once('listening', () => r(true));
+      v6.once('error', () => r(false));
+    });
+    if (!listening) return t.skip('no IPv6 loopback here');
+    after(() => {
+      for (const c of v6.clients) c.terminate();
+      v6.close();
+    });
+    v6.on('connection', (ws) => ws.send('over v6'));
+    const s6 = await openOne(tr, `ws://[::1]:${(v6.address() as net.AddressInfo).port}/`);
+    await until(() => s6.msgs.length === 1, 'a message over IPv6');
+    tr.terminate(s6);
+  });
+
   test('non-101 answers fail as http_<status>', async () => {
     const { url } = await wsServer(echo, {
       verifyClient: (_i: unknown, cb: (ok: boolean, code: number) => void) => cb(false, 401),

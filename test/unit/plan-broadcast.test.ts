@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COUNTERS, V, type Counters, type StepResult } from '../../src/contract.js';
+import { COUNTERS, V, type Counters, type IntervalSnapshot, type StepResult } from '../../src/contract.js';
+import { createHist, decode, encode, record } from '../../src/metrics/histogram.js';
 import {
   BroadcastPlan,
   CODE_ALPHABET,
@@ -12,7 +13,7 @@ import {
   type BroadcastSettings,
   type BroadcastThresholds,
 } from '../../src/plans/broadcast.js';
-import { broadcastSummary } from '../../src/report/broadcast-text.js';
+import { BroadcastProgress, broadcastSummary } from '../../src/report/broadcast-text.js';
 
 const SETTINGS: BroadcastSettings = {
   codes: ['HLAAAAAAAAAA', 'HLBBBBBBBBBB', 'HLCCCCCCCCCC', 'HLDDDDDDDDDD'],
@@ -286,4 +287,45 @@ test('findings of several workers combine: sums per code, earliest first, latest
   const v = gradeBroadcast(step([a, b]), SETTINGS, T);
   assert.equal(v.expected, 390);
   assert.equal(v.received, 389);
+});
+
+test('progress: connected, codes sent, receipts and errors add up over snapshots (TTY only)', () => {
+  let text = '';
+  const p = new BroadcastProgress({
+    out: { write: (s: string) => (text += s), isTTY: true },
+    isTTY: true,
+    count: (h) => decode(h).totalCount,
+  });
+  const hist = (n: number): string => {
+    const h = createHist();
+    for (let i = 0; i < n; i++) record(h, 1000 + i);
+    return encode(h);
+  };
+  const snap = (established: number, failed: number, sent: number, receipts: number): IntervalSnapshot => {
+    const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
+    counters.established = established;
+    counters.failed = failed;
+    return {
+      v: V,
+      worker: 0,
+      step: 0,
+      t0: 1000,
+      t1: 2000,
+      active: 0,
+      pending: 0,
+      counters,
+      failures: {},
+      hist: {
+        ...(sent ? { publish_lag: hist(sent) } : {}),
+        ...(receipts ? { delivery: hist(receipts) } : {}),
+      },
+      health: { cpuPct: 0, eldP99Ms: 0, eldMaxMs: 0, rssBytes: 0, fds: 0 },
+    };
+  };
+  p.stepStart(step(findings()).spec);
+  p.interval(snap(60, 1, 0, 0));
+  p.interval({ ...snap(39, 0, 2, 150), active: 99 });
+  assert.match(text, /connected 99\/100 · codes sent 2\/4 · receipts 150 · errors 1 · 1\.0s\x1b\[K$/);
+  p.runEnd();
+  assert.ok(text.endsWith('\r\x1b[K'), 'the line is cleared at the end');
 });

@@ -103,15 +103,25 @@ function errorCode(bytes: Buffer, maxPayload?: number): number {
 // ------------------------------------------------------------------ encoder
 
 describe('encodeFrame', () => {
-  for (const size of [0, 1, 63, 64, 125, 126, 127, 65535, 65536, 200_000]) {
+  for (const size of [0, 1, 2, 47, 48, 63, 64, 125, 126, 127, 255, 256, 257, 65535, 65536, 200_000]) {
     test(`masks and frames ${size} bytes as text and binary`, () => {
       const bin = Buffer.alloc(size);
       for (let i = 0; i < size; i++) bin[i] = (i * 7 + 3) & 0xff;
       const text = 'é'.repeat(size >> 1) + (size & 1 ? 'x' : '');
+      const ascii = 'a'.repeat(size);
+      const almostAscii = 'b'.repeat(Math.max(0, size - 2)) + (size >= 2 ? 'ü' : '');
       for (const [op, data, raw] of [
         [OP_BINARY, bin, bin],
         [OP_TEXT, text, Buffer.from(text)],
+        [OP_TEXT, ascii, Buffer.from(ascii)],
+        [OP_TEXT, almostAscii, Buffer.from(almostAscii)],
       ] as const) {
+        assert.ok(
+          encodeFrame(op, data, true, false)
+            .subarray(-raw.length || Infinity)
+            .equals(raw),
+          'unmasked',
+        );
         const f = encodeFrame(op, data);
         const d = decodeClient(f);
         assert.equal(d.masked, true);
@@ -119,7 +129,8 @@ describe('encodeFrame', () => {
         assert.equal(d.op, op);
         assert.equal(f[0] & 0x70, 0, 'no reserved bits');
         const lenField = f[1] & 0x7f;
-        assert.equal(lenField, size < 126 ? size : size < 65536 ? 126 : 127, 'shortest length encoding');
+        const n = raw.length;
+        assert.equal(lenField, n < 126 ? n : n < 65536 ? 126 : 127, 'shortest length encoding');
         assert.ok(d.payload.equals(raw), 'payload round-trips through the mask');
       }
       assert.ok(

@@ -54,7 +54,7 @@ export interface BroadcastOptions extends CommonOptions {
   match?: string;
   codePrefix?: string;
   collect: number;
-  reconnect: boolean;
+  reconnect?: boolean;
   stepTimeout: number;
   publishTimeout: number;
   minDelivery?: number;
@@ -77,7 +77,7 @@ export function broadcastCommand(io: CliIO): Command {
     .option('--codes <n>', 'the same as [codes]', parseCount)
     .option('--duration <duration>', 'the same as [duration]', parseDuration)
     .addOption(
-      new Option('--transport <kind>', 'how clients subscribe (default sse, or the scenario’s)').choices([
+      new Option('--transport <kind>', "how clients subscribe (default sse, or the scenario's)").choices([
         'sse',
         'ws',
       ]),
@@ -90,14 +90,21 @@ export function broadcastCommand(io: CliIO): Command {
     .option('--publish-body <template>', 'publish request body (default {"code":"{{code}}"})')
     .option('--match <how>', 'find a code in a message: substring (default), or json:<path> into its data')
     .option('--code-prefix <text>', `start of every code (default ${d.codePrefix})`)
-    .option('--collect <duration>', 'wait for receipts after the last publish', parseDuration, d.collectMs)
-    .option('--reconnect', 'SSE: reopen a dropped stream with Last-Event-ID, as browsers do', false)
-    .option('--step-timeout <duration>', 'deadline of the connect phase', parseDuration, d.stepTimeoutMs)
-    .option(
-      '--publish-timeout <duration>',
-      'deadline of one publish request',
-      parseDuration,
-      d.publishTimeoutMs,
+    .addOption(
+      new Option('--collect <duration>', 'wait for receipts after the last publish')
+        .argParser(parseDuration)
+        .default(d.collectMs, '5s'),
+    )
+    .option('--reconnect', 'SSE: reopen a dropped stream with Last-Event-ID, as browsers do')
+    .addOption(
+      new Option('--step-timeout <duration>', 'deadline of the connect phase')
+        .argParser(parseDuration)
+        .default(d.stepTimeoutMs, '60s'),
+    )
+    .addOption(
+      new Option('--publish-timeout <duration>', 'deadline of one publish request')
+        .argParser(parseDuration)
+        .default(d.publishTimeoutMs, '10s'),
     )
     .option('--min-delivery <fraction>', 'exit 1 when the delivery rate is lower, e.g. 0.99', parseFraction)
     .option('--min-connected <fraction>', 'exit 1 when fewer clients connected, e.g. 0.95', parseFraction)
@@ -120,6 +127,7 @@ Verdict: GOOD (more than 95% connected, every code reached every client, under 1
 WARNING (80–95% connected, some codes missing, duplicates, or 1–5% errors), ISSUES (under 80%
 connected, under 90% of deliveries, 5% errors or more). Exit 1 from --fail-on or an unmet threshold.
 
+-H/--header headers go with every subscribe request (the SSE GET or the WebSocket upgrade).
 Without --subscribe-url the built-in reference target is started and subscribed to over /events
 (sse) or /ws (ws); codes are published with POST /codes.`,
   );
@@ -184,7 +192,7 @@ export async function runBroadcast(
     io,
     maxSessions: connections,
     transport: chosen?.connect.transport,
-    sse: { reconnect: o.reconnect },
+    sse: { reconnect: o.reconnect === true },
   });
   try {
     const scenario = chosen ?? ctx.target.scenario;

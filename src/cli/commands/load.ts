@@ -229,6 +229,12 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
     const t = ctx.target;
     let scenario = t.scenario;
     if (!o.scenario && !o.chat) scenario = referenceSession(t.vars.baseUrl, sessionUrl(url, t), o.header);
+    if (scenario.connect.transport !== 'ws') {
+      throw new UserError(
+        'holdline load sends chat messages: it needs a WebSocket (ws:// or wss://), not Server-Sent Events',
+        'Give a ws:// URL (or a scenario whose connect.url is one); for SSE fan-out use holdline broadcast.',
+      );
+    }
     const settings: LoadSettings = {
       connections,
       groups,
@@ -242,6 +248,7 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
       durationMs,
       messageTimeoutMs: o.messageTimeout,
       rampUpMs,
+      joinGraceMs: LOAD_DEFAULTS.joinGraceMs,
       protocol,
       http,
       healthUrl: o.targetHealth ?? (t.embedded && !o.chat ? '{{baseUrl}}/health' : undefined),
