@@ -6,7 +6,9 @@
 //      target that created them over HTTP);
 //   4. broadcast fan-out to 10,000 SSE subscribers: publish → last subscriber received.
 //
-//   node dist/bench/target.js [connections=10000] [subscribers=10000] [groups=1000000]
+//   node dist/bench/target.js [connections=10000] [subscribers=10000] [groups=1000000] [only…]
+//   (only: any of connections, messages, groups, sse; default all)
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -72,6 +74,17 @@ function frameWith(ws: WebSocket, needle: string): Promise<void> {
     };
     ws.on('message', on);
   });
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
 
 async function settle(): Promise<void> {
@@ -158,12 +171,14 @@ async function groupRate(t: SpawnedTarget, groups: number, perGroup: number, win
     });
   }
   const m0 = await metrics(t.url);
+  const cpu0 = cpuSeconds(t.pid);
   const t0 = performance.now();
   for (const s of senders) fire(s);
   await new Promise((r) => setTimeout(r, ms));
   running = false;
   const secs = (performance.now() - t0) / 1000;
   const [d, a] = [delivered, acked];
+  const cpu = (cpuSeconds(t.pid) - cpu0) / secs;
   const m1 = await metrics(t.url);
   for (const ws of sockets) ws.terminate();
   const k = (name: string): number =>
@@ -174,6 +189,11 @@ async function groupRate(t: SpawnedTarget, groups: number, perGroup: number, win
     'deliveries / s (received)': Math.round(d / secs),
     'target in / s (metrics)': Math.round(k('in') / secs),
     'target out / s (metrics)': Math.round(k('out') / secs),
+    'target CPU % (100 = one core)': Math.round(cpu * 100),
+    // The generator (this process) usually saturates first on a small machine: what one fully
+    // busy target core would carry at this mix.
+    'in / s per target core (extrap.)': cpu > 0 ? Math.round(k('in') / secs / cpu) : '–',
+    'out / s per target core (extrap.)': cpu > 0 ? Math.round(k('out') / secs / cpu) : '–',
   };
 }
 
@@ -235,7 +255,6 @@ export async function bytesPerGroup(n: number): Promise<void> {
 interface Stream {
   socket: net.Socket;
   ready: boolean;
-  tail: string;
 }
 
 export async function sseFanout(n: number, codes: number): Promise<void> {
@@ -243,26 +262,25 @@ export async function sseFanout(n: number, codes: number): Promise<void> {
   const streams: Stream[] = [];
   try {
     const base = await rss(t.url);
-    let waiting: { needle: string; left: number; first: number; done: () => void } | null = null;
+    let waiting: { needle: Buffer; left: number; first: number; done: () => void } | null = null;
     const t0 = performance.now();
     await many(n, 500, async () => {
-      const s: Stream = { socket: net.connect(t.port, '127.0.0.1'), ready: false, tail: '' };
+      const s: Stream = { socket: net.connect(t.port, '127.0.0.1'), ready: false };
       streams.push(s);
-      s.socket.setEncoding('latin1');
       await new Promise<void>((resolve, reject) => {
         s.socket.once('error', reject);
         s.socket.once('connect', () => s.socket.write('GET /events HTTP/1.1\r\nHost: bench\r\n\r\n'));
-        s.socket.on('data', (d: string) => {
+        s.socket.on('data', (d: Buffer) => {
           if (!s.ready) {
-            if (d.startsWith('HTTP/1.1 200')) s.ready = true;
+            if (d.toString('latin1', 0, 12) === 'HTTP/1.1 200') s.ready = true;
             resolve();
           }
+          // An event is one write of the target: it arrives in one piece on loopback.
           const w = waiting;
-          if (w !== null && (s.tail + d).includes(w.needle)) {
+          if (w !== null && d.includes(w.needle)) {
             if (w.first === 0) w.first = performance.now();
             if (--w.left === 0) w.done();
           }
-          s.tail = d.slice(-32);
         });
       });
     });
@@ -274,7 +292,8 @@ export async function sseFanout(n: number, codes: number): Promise<void> {
     const request: number[] = [];
     for (let k = 0; k < codes; k++) {
       const code = `FANOUT-${k}-${Math.random().toString(36).slice(2, 10)}`;
-      const all = new Promise<void>((done) => (waiting = { needle: code, left: ready, first: 0, done }));
+      const needle = Buffer.from(code);
+      const all = new Promise<void>((done) => (waiting = { needle, left: ready, first: 0, done }));
       const p0 = performance.now();
       const res = await post(`${t.url}/codes`, { code });
       request.push(performance.now() - p0);
@@ -303,9 +322,12 @@ export async function sseFanout(n: number, codes: number): Promise<void> {
 }
 
 if (isMain(import.meta.url)) {
-  const [c, s, g] = process.argv.slice(2).map(Number);
-  await connectionsPerGb(c || 10_000);
-  await groupMessages();
-  await bytesPerGroup(g || 1_000_000);
-  await sseFanout(s || 10_000, 5);
+  const args = process.argv.slice(2);
+  const [c, s, g] = args.filter((a) => /^\d+$/.test(a)).map(Number);
+  const only = args.filter((a) => !/^\d+$/.test(a));
+  const run = (name: string): boolean => only.length === 0 || only.includes(name);
+  if (run('connections')) await connectionsPerGb(c || 10_000);
+  if (run('messages')) await groupMessages();
+  if (run('groups')) await bytesPerGroup(g || 1_000_000);
+  if (run('sse')) await sseFanout(s || 10_000, 5);
 }

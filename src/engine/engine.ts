@@ -84,6 +84,8 @@ export class Engine implements TransportSink<Session> {
   private ended = 0; // sessions ended by their own plan (scenario `session:`): successful
   private readonly loop: SessionLoop | null;
   private ext: StepExtension | null = null; // loaded by run() when the step has settings for one
+  /** URL and headers rendered once, when no template differs between sessions; else null. */
+  private readonly fixedConnect: { url: string; headers: Record<string, string> } | null;
   private readonly onHttpTiming = (name: string, us: number): void => this.rec.latency(`http:${name}`, us);
 
   constructor(
@@ -95,6 +97,7 @@ export class Engine implements TransportSink<Session> {
     this.transport = opts.transport(this);
     this.connect = compileConnect(spec.scenario.connect, opts.env);
     this.baseVars = { ...(spec.scenario.vars ?? {}), ...opts.vars, worker: String(shard.worker) };
+    this.fixedConnect = this.renderFixedConnect();
     const hb = spec.heartbeat;
     if (hb) {
       this.ticker = new Ticker<Session>(
@@ -107,15 +110,20 @@ export class Engine implements TransportSink<Session> {
     this.sessions = new Array(shard.sessions);
     for (let i = 0; i < shard.sessions; i++) this.sessions[i] = new Session(shard.firstSession + i);
     this.loop = spec.scenario.session
-      ? new SessionLoop(spec.scenario.session, opts.env, {
-          send: (s, data, now) => this.sendCounted(s, data, now),
-          end: (s) => this.endSession(s),
-          fail: (s, code, detail) => {
-            this.transport.terminate(s);
-            this.fail(s, code, detail);
+      ? new SessionLoop(
+          spec.scenario.session,
+          opts.env,
+          {
+            send: (s, data, now) => this.sendCounted(s, data, now),
+            end: (s) => this.endSession(s),
+            fail: (s, code, detail) => {
+              this.transport.terminate(s);
+              this.fail(s, code, detail);
+            },
+            vars: (s) => s.vars ?? this.baseVarsFor(s),
           },
-          vars: (s) => s.vars ?? this.baseVarsFor(s),
-        }, this.rec)
+          this.rec,
+        )
       : null;
   }
 
@@ -238,14 +246,19 @@ export class Engine implements TransportSink<Session> {
     while (this.stage === Stage.Establish && this.launched < n && this.inFlight < spec.connectConcurrency) {
       if (rate > 0) {
         // Absolute schedule: session k starts at k / rate, never "sleep then start".
+        // Sessions due within the next LAUNCH_TICK_MS start now, in one batch: one timer per
+        // tick instead of one per session (a session starts at most that much early).
         const dueMs = this.tStart + (this.launched * 1000) / rate;
         const wait = dueMs - performance.now();
-        if (wait > 0) {
+        if (wait > LAUNCH_TICK_MS) {
           if (!this.launchTimer) {
-            this.launchTimer = setTimeout(() => {
-              this.launchTimer = null;
-              this.launch();
-            }, Math.ceil(wait));
+            this.launchTimer = setTimeout(
+              () => {
+                this.launchTimer = null;
+                this.launch();
+              },
+              Math.ceil(wait) - LAUNCH_TICK_MS,
+            );
           }
           return;
         }
@@ -262,7 +275,25 @@ export class Engine implements TransportSink<Session> {
     if (this.http || this.opts.setup) {
       void this.runHttp(s);
     } else {
-      this.openTransport(s, this.baseVarsFor(s));
+      this.openTransport(s, null);
+    }
+  }
+
+  /**
+   * Without captures (HTTP steps, setup hook) and without per-session placeholders, every session
+   * connects with the same URL and headers: render them once, not once per session. A template
+   * that fails renders per session, so the failure is reported as before.
+   */
+  private renderFixedConnect(): { url: string; headers: Record<string, string> } | null {
+    if (this.shard.spec.scenario.http.length > 0 || this.opts.setup) return null;
+    const templates = [this.connect.url, ...this.connect.headers.map(([, t]) => t)];
+    if (templates.some((t) => t.vars.some((v) => PER_SESSION_VARS.has(v)))) return null;
+    try {
+      const headers: Record<string, string> = {};
+      for (const [k, t] of this.connect.headers) headers[k] = t.render(this.baseVars);
+      return Object.freeze({ url: this.connect.url.render(this.baseVars), headers: Object.freeze(headers) });
+    } catch {
+      return null;
     }
   }
 
@@ -293,7 +324,8 @@ export class Engine implements TransportSink<Session> {
     this.openTransport(s, vars);
   }
 
-  private openTransport(s: Session, vars: Record<string, string>): void {
+  /** `vars`: the session's variables, or null to make them only if a template needs them. */
+  private openTransport(s: Session, vars: Record<string, string> | null): void {
     if (this.opts.maxSockets !== undefined && this.sockets >= this.opts.maxSockets) {
       // Keep descriptors for the result file and the process itself: the generator is the limit.
       return this.fail(
@@ -305,12 +337,18 @@ export class Engine implements TransportSink<Session> {
     this.sockets++;
     s.state = S_CONNECTING;
     let url: string;
-    const headers: Record<string, string> = {};
-    try {
-      url = this.connect.url.render(vars);
-      for (const [k, t] of this.connect.headers) headers[k] = t.render(vars);
-    } catch (err) {
-      return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
+    let headers: Record<string, string>;
+    if (this.fixedConnect !== null) {
+      ({ url, headers } = this.fixedConnect);
+    } else {
+      const v = vars ?? this.baseVarsFor(s);
+      headers = {};
+      try {
+        url = this.connect.url.render(v);
+        for (const [k, t] of this.connect.headers) headers[k] = t.render(v);
+      } catch (err) {
+        return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
+      }
     }
     this.transport.open(s, url, {
       headers,
@@ -329,11 +367,11 @@ export class Engine implements TransportSink<Session> {
     if (s.state !== S_CONNECTING) return;
     this.established++;
     this.rec.inc('established');
-    const vars = s.vars ?? this.baseVarsFor(s);
+    const vars = this.connect.send.length > 0 ? (s.vars ?? this.baseVarsFor(s)) : null;
     for (const t of this.connect.send) {
       let data: string;
       try {
-        data = t.render(vars);
+        data = t.render(vars!);
       } catch (err) {
         this.transport.terminate(s);
         return this.fail(s, 'step_connect_template', err instanceof Error ? err.message : String(err));
@@ -590,6 +628,11 @@ export class Engine implements TransportSink<Session> {
     else if (this.stage === Stage.Hold) this.measure();
   }
 }
+
+/** Placeholders whose value differs from one session to the next. */
+const PER_SESSION_VARS = new Set(['index', 'random', 'randomInt', 'uuid', 'timestamp']);
+/** Opens due within this many ms are started together (see launch()). */
+const LAUNCH_TICK_MS = 5;
 
 function pickAddress(pool: string[] | undefined, index: number): string | undefined {
   return pool && pool.length > 0 ? pool[index % pool.length] : undefined;

@@ -274,6 +274,8 @@ class BroadcastExtension implements StepExtension {
   private async publish(k: number, sentAt: number): Promise<void> {
     const vars = { ...this.publishVars, code: this.s.codes[k], codeIndex: String(k) };
     const r = await this.publishStep!.run(vars, noTiming, this.abort.signal);
+    this.pending--;
+    if (!r.ok && r.code === 'aborted') return; // the run stopped first: no answer ('pending')
     const now = performance.now();
     const ms = now - this.intended[k];
     if (r.ok) this.api.recorder.latency('publish', ms * 1000);
@@ -284,7 +286,6 @@ class BroadcastExtension implements StepExtension {
       ms: round(ms),
       lagMs: round(sentAt - this.intended[k]),
     };
-    this.pending--;
     if (!r.ok && this.awaited[k] === 1) {
       // A failed publish is not waited for (its receipts, if any, do not count either).
       this.awaited[k] = 0;

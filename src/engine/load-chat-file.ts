@@ -58,7 +58,7 @@ const FILE = z.strictObject({
   }),
   message: z.strictObject({
     send: frame,
-    receive: z.strictObject({ match, id: path }),
+    receive: z.strictObject({ match, id: path, ts: path.optional() }),
     ack: z.strictObject({ match, id: path.optional(), recipients: path.optional() }).optional(),
   }),
   error: z.strictObject({ match, code: path.optional(), detail: path.optional() }).optional(),
@@ -134,6 +134,7 @@ export function parseChatProtocol(data: unknown, fallbackName: string): ChatFile
   }
   const paths: [string, string | undefined][] = [
     ['message.receive.id', f.message.receive.id],
+    ['message.receive.ts', f.message.receive.ts],
     ['join.ack.group', f.join.ack?.group],
     ['message.ack.id', f.message.ack?.id],
     ['message.ack.recipients', f.message.ack?.recipients],
@@ -238,7 +239,7 @@ const KNOWN: Record<string, string[]> = {
   join: ['send', 'ack'],
   'join.ack': ['match', 'group'],
   message: ['send', 'receive', 'ack'],
-  'message.receive': ['match', 'id'],
+  'message.receive': ['match', 'id', 'ts'],
   'message.ack': ['match', 'id', 'recipients'],
   error: ['match', 'code', 'detail'],
 };

@@ -18,6 +18,7 @@ export class History {
   private sent = 0;
   private received = 0;
   private dropped = 0;
+  private lastAt = -Infinity;
 
   countSent(): void {
     this.sent++;
@@ -33,8 +34,13 @@ export class History {
     record(this.hist, ms * 1000);
   }
 
-  /** Closes the second that just ended at `nowMs` (performance.now()); see rebased(). */
+  /** Closes the second that just ended at `nowMs` (performance.now()); see rebased(). Counts
+   * carry over to the next row when this one would be a near-empty sliver. */
   row(nowMs: number, active: number): void {
+    // A sliver of a second with nothing in it (the phase just changed) would only add noise.
+    const empty = this.sent === 0 && this.received === 0 && this.dropped === 0;
+    if (empty && nowMs - this.lastAt < 250) return;
+    this.lastAt = nowMs;
     const h = this.health.sample();
     const lat = summarize(this.hist);
     reset(this.hist);

@@ -29,7 +29,12 @@ export interface ChatProtocol {
   message: {
     /** `{{group}}`, `{{id}}`, `{{ts}}` (epoch ms), `{{tsUs}}`, `{{seq}}`, `{{payload}}`. */
     send: string;
-    receive: { match: MatchSpec; id: string };
+    /**
+     * A delivery: frames matching `match`, the message id at `id`. `ts` (optional) is where the
+     * frame carries the intended send time in epoch ms (as sent in {{ts}}): deliveries this
+     * process did not send are timed from it (histogram `message_foreign`).
+     */
+    receive: { match: MatchSpec; id: string; ts?: string };
     ack?: { match: MatchSpec; id?: string; recipients?: string };
   };
   error?: { match: MatchSpec; code?: string; detail?: string };

@@ -40,7 +40,7 @@ export function referenceProtocol(): ChatProtocol {
     },
     message: {
       send: '{"type":"send","group":"{{group}}","id":"{{id}}","ts":{{ts}},"data":"{{payload}}"}',
-      receive: { match: { type: 'message' }, id: 'id' },
+      receive: { match: { type: 'message' }, id: 'id', ts: 'ts' },
       ack: { match: { type: 'sent' }, id: 'id', recipients: 'recipients' },
     },
     error: { match: { type: 'error' }, code: 'error', detail: 'message' },
@@ -79,6 +79,7 @@ export class CompiledProtocol {
   readonly send: Template;
   private readonly delivery: Matcher;
   private readonly deliveryId: JsonPath;
+  private readonly deliveryTs: JsonPath | null;
   private readonly joinAck: Matcher | null;
   private readonly joinGroup: JsonPath | null;
   private readonly sendAck: Matcher | null;
@@ -91,6 +92,8 @@ export class CompiledProtocol {
 
   /** Set by classify(): the delivered message id, the joined group, recipients, error code/detail. */
   id = '';
+  /** The delivery's intended send time (epoch ms) when the protocol says where it is, else NaN. */
+  ts = NaN;
   group: string | null = null;
   recipients = -1;
   code = '';
@@ -104,6 +107,7 @@ export class CompiledProtocol {
     this.send = compile(spec.message.send, { env });
     this.delivery = matcher(spec.message.receive.match);
     this.deliveryId = compilePath(spec.message.receive.id);
+    this.deliveryTs = spec.message.receive.ts ? compilePath(spec.message.receive.ts) : null;
     const ja = spec.join.ack;
     this.joinAck = ja ? matcher(ja.match) : null;
     this.joinGroup = ja?.group ? compilePath(ja.group) : null;
@@ -134,6 +138,8 @@ export class CompiledProtocol {
     if (matches(this.delivery, doc)) {
       const id = this.deliveryId.get(doc);
       this.id = typeof id === 'string' ? id : typeof id === 'number' ? String(id) : '';
+      const ts = this.deliveryTs?.get(doc);
+      this.ts = typeof ts === 'number' ? ts : NaN;
       return Kind.Delivery;
     }
     if (this.joinAck && matches(this.joinAck, doc)) {

@@ -61,6 +61,8 @@ export class RedisBus implements Bus {
   private started = false;
   private down = false;
   private subscribed = false;
+  /** The last connection error, for a start-up failure's message. */
+  private lastError = '';
 
   constructor(o: RedisBusOptions) {
     this.prefix = o.prefix ?? 'holdline:';
@@ -80,7 +82,8 @@ export class RedisBus implements Bus {
     this.sub = new Redis(o.url, { ...common, autoResubscribe: false });
     this.pub.defineCommand('holdlineNumbered', { numberOfKeys: 1, lua: NUMBERED });
     for (const r of [this.pub, this.sub]) {
-      r.on('error', ignore); // connection errors while reconnecting: the status tells
+      // Connection errors while reconnecting: the status tells; kept for start-up failures.
+      r.on('error', (err: Error) => (this.lastError = err.message));
       r.on('close', () => this.wentDown());
     }
     this.pub.on('ready', () => this.cameUp());
@@ -112,7 +115,7 @@ export class RedisBus implements Bus {
       this.sub.disconnect();
       throw new HoldlineError(
         'target_start',
-        `cannot use Redis at ${redact(this.urlOf())}: ${(err as Error).message}`,
+        `cannot use Redis at ${this.urlOf()}: ${this.lastError || (err as Error).message}`,
         'Check --redis / REDIS_URL, and that redis-server is running and reachable.',
       );
     } finally {
@@ -123,6 +126,7 @@ export class RedisBus implements Bus {
     this.down = false;
   }
 
+  /** Where Redis is, without credentials (for messages). */
   private urlOf(): string {
     const o = this.pub.options;
     return `redis://${o.host ?? '?'}:${o.port ?? '?'}`;
@@ -232,11 +236,4 @@ export class RedisBus implements Bus {
     this.pub.disconnect();
     this.sub.disconnect();
   }
-}
-
-function ignore(): void {}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

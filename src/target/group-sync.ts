@@ -1,6 +1,7 @@
 import { kConn, type Conn } from './chat.js';
 import type { TargetContext } from './context.js';
 import { enter } from './group-chat.js';
+import { ID_PATTERN } from './routes.js';
 
 // Group changes shared between instances: a creation or a new member on one instance is announced
 // on the bus's control topic and applied by every other one, so a client can create a group
@@ -82,11 +83,21 @@ function onCtl(ctx: TargetContext, payload: string): void {
   if (m === null || typeof m !== 'object' || m.o === ctx.instanceId) return;
   // Past MAX_TOTAL_GROUPS the creations of other instances are not kept here (same limit on
   // every instance keeps them alike).
-  if (m.op === 'create' && Array.isArray(m.ids)) {
-    ctx.groups.createMany(m.ids);
-  } else if (m.op === 'batch' && typeof m.prefix === 'string' && Number.isInteger(m.count)) {
+  if (m.op === 'create' && Array.isArray(m.ids) && m.ids.length <= 100_000) {
+    ctx.groups.createMany(m.ids.filter((id) => typeof id === 'string' && ID_PATTERN.test(id)));
+  } else if (
+    m.op === 'batch' &&
+    typeof m.prefix === 'string' &&
+    ID_PATTERN.test(m.prefix) &&
+    Number.isInteger(m.count)
+  ) {
     ctx.groups.createMany(batchIds(m.prefix, Math.min(m.count, 100_000)));
-  } else if (m.op === 'member' && typeof m.group === 'string' && typeof m.user === 'string') {
+  } else if (
+    m.op === 'member' &&
+    typeof m.group === 'string' &&
+    ID_PATTERN.test(m.group) &&
+    typeof m.user === 'string'
+  ) {
     if (ctx.groups.has(m.group) || ctx.groups.create(m.group) === 'created') addMember(ctx, m.group, m.user);
   }
 }

@@ -149,7 +149,7 @@ export function renderMetrics(ctx: TargetContext): string {
   out.push(`${p}ws_codes_total ${st.wsCodesOut}`);
 
   const bus = ctx.bus.health();
-  head(`${p}bus_connected`, 'gauge', `1 while the ${bus.kind} bus delivers (Redis: both connections ready).`);
+  head(`${p}bus_connected`, 'gauge', '1 while the bus delivers (Redis: both connections up and subscribed).');
   out.push(`${p}bus_connected{kind="${bus.kind}"} ${bus.connected ? 1 : 0}`);
   head(`${p}bus_messages_total`, 'counter', 'Bus messages published by this instance and received by it.');
   out.push(

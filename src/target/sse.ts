@@ -165,6 +165,12 @@ function getEvents(ctx: TargetContext, req: IncomingMessage, res: ServerResponse
     throw refuse(ctx, 429, 'client_limit', why, { 'Retry-After': '1' });
   }
 
+  if (req.method === 'HEAD') {
+    // Headers only: not a stream, nothing to hold open.
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end();
+    return;
+  }
   const sub = new SseSub(ctx, res, clientKey);
   (res as TaggedRes)[kSub] = sub;
   ctx.limits.acquire(clientKey);

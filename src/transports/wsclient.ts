@@ -118,6 +118,7 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
   private readonly insecure: boolean;
   private lastUrl = '';
   private lastTarget: WsTarget | null = null;
+  private lastReq: RequestTemplate | null = null;
 
   constructor(sink: TransportSink<S>, opts: WsClientOptions = {}) {
     this.sink = sink as unknown as TransportSink<Conn>;
@@ -136,12 +137,15 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
     const st = new ConnState(s, this, opts.protocols, performance.now());
     s.handle = st;
     let t: WsTarget;
-    let req: string;
+    let req: Buffer;
     try {
       t = this.target(url);
       randomInto(keyBytes, 0, 16);
       st.key = keyBytes.toString('base64');
-      req = buildUpgradeRequest(t, st.key, opts.headers, opts.protocols);
+      const tpl = this.request(url, t, opts);
+      req = Buffer.allocUnsafe(tpl.bytes.length); // from the shared pool: no allocation of its own
+      tpl.bytes.copy(req, 0);
+      req.write(st.key, tpl.keyAt, 'latin1');
     } catch (err) {
       process.nextTick(failLater, st, 'error', err instanceof Error ? err.message : String(err));
       return;
@@ -162,7 +166,7 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
               port: t.port,
               localAddress: opts.localAddress,
               noDelay: true,
-              onread: { buffer: readBuffer, callback: onRead },
+              onread: ONREAD,
             })
       ) as Sock;
     } catch (err) {
@@ -222,6 +226,22 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
     st.sock?.destroy();
   }
 
+  /**
+   * The upgrade request as bytes with a slot for the key. Sessions of a step usually share the
+   * URL and the very same headers object: build it once, then each open copies it and writes
+   * its own key.
+   */
+  private request(url: string, t: WsTarget, opts: OpenOptions): RequestTemplate {
+    const last = this.lastReq;
+    if (last !== null && last.url === url && last.headers === opts.headers && last.protocols === opts.protocols) {
+      return last;
+    }
+    const bytes = Buffer.from(buildUpgradeRequest(t, KEY_SLOT, opts.headers, opts.protocols));
+    const keyAt = bytes.indexOf(`\r\nSec-WebSocket-Key: ${KEY_SLOT}\r\n`) + 21;
+    this.lastReq = { url, headers: opts.headers, protocols: opts.protocols, bytes, keyAt };
+    return this.lastReq;
+  }
+
   private target(url: string): WsTarget {
     // Sessions of a step usually share one URL: parse it once.
     if (url !== this.lastUrl || this.lastTarget === null) {
@@ -232,10 +252,22 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
   }
 }
 
+interface RequestTemplate {
+  url: string;
+  headers: OpenOptions['headers'];
+  protocols: OpenOptions['protocols'];
+  bytes: Buffer;
+  /** Offset of the 24-byte Sec-WebSocket-Key value. */
+  keyAt: number;
+}
+
+/** Where the key goes in a request template (a base64 value of 16 bytes is 24 characters). */
+const KEY_SLOT = 'A'.repeat(22) + '==';
 const keyBytes = Buffer.allocUnsafe(16);
 // Plain-TCP reads of every connection land here; each read is parsed (and whatever must
 // outlive it copied) before the next one, as reads never nest.
 const readBuffer = Buffer.allocUnsafe(READ_SIZE);
+const ONREAD = { buffer: readBuffer, callback: onRead };
 
 // ------------------------------------------------------------------ terminal paths
 

@@ -305,7 +305,7 @@ test('the same drop without --reconnect: the client is lost, later codes are not
   const f = await fanout({ dropAfter: new Map([[2, 1]]) });
   const out = outDir();
   try {
-    await runCli(['broadcast', '10', '4', '800ms', ...sse(f, '--out', out)]);
+    await runCli(['broadcast', '10', '4', '1600ms', ...sse(f, '--out', out)]);
     const res = onlyResult(out);
     const v = res.verdict!;
     assert.equal(v.expected, 38, '10 clients × 4 codes, less codes #3 and #4 for the lost client');
@@ -361,6 +361,8 @@ test('over WebSocket with a subscribe frame', async () => {
       `${wsUrl}/ws?client={{index}}`,
       '--subscribe-message',
       '{"type":"subscribe"}',
+      '--subscribe-ack',
+      'subscribed',
       '--publish-url',
       `${f.url}/pub`,
       '--no-progress',
@@ -375,8 +377,9 @@ test('over WebSocket with a subscribe frame', async () => {
     assert.equal(v.grade, 'good');
     assert.equal(res.steps[0].spec.scenario.connect.transport, 'ws');
     assert.equal(res.steps[0].counters.msgsSent, 30, 'one subscribe frame per client');
+    assert.equal(res.steps[0].counters.msgsRecv, 30 + 120, 'the acks, then the codes');
     const findings = res.steps[0].ext?.broadcast as BroadcastFindings;
-    assert.equal(findings.otherMessages, 30, 'the subscribed acks hold no code');
+    assert.equal(findings.otherMessages, 0, 'the acks were taken by --subscribe-ack');
     assert.match(r.stdout, /30 WebSocket clients, 4 codes over 0\.80s/);
   } finally {
     await f.close();
@@ -478,13 +481,12 @@ test('Ctrl-C during the broadcast keeps what was measured: result written, exit 
     const res = onlyResult(out);
     assert.equal(res.interrupted, true);
     const v = res.verdict!;
-    assert.ok(v.published >= 3 && v.published < 10, `published ${v.published}`);
+    // Codes are sent every 500 ms; the one sent last may still wait for its answer ('pending').
+    const sent = v.perCode.filter((c) => c.status !== 'not sent');
+    assert.ok(sent.length >= 3 && sent.length < 10, `sent ${sent.length}`);
+    assert.ok(sent.every((c) => c.status === 'ok' || c.status === 'pending'));
+    assert.ok(v.published >= 2 && v.published <= sent.length);
     assert.equal(v.received, v.expected, 'every code published so far was received');
-    assert.equal(
-      v.perCode.filter((c) => c.status === 'not sent').length,
-      10 - f.published.length,
-      'the codes not published are marked as such',
-    );
     assert.match(r.stdout, /Interrupted: results so far\./);
   } finally {
     await f.close();

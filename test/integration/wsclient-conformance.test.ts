@@ -222,10 +222,11 @@ describe('handshake', () => {
 
   test('a hostname is looked up (dns phase)', async () => {
     const { url } = await wsServer();
-    const s = await openOne(client(), url.replace('127.0.0.1', 'localhost'));
+    const t = client();
+    const s = await openOne(t, url.replace('127.0.0.1', 'localhost'));
     assert.equal(s.opened, true, JSON.stringify(s.end));
     assert.ok('dns' in s.phases && 'connect' in s.phases);
-    client().terminate(s);
+    t.terminate(s);
   });
 
   test('a source address (localAddress) and an IPv6 literal', async (t) => {
@@ -308,7 +309,8 @@ describe('handshake', () => {
     const url = await rawServer((sock, key) =>
       sock.write(Buffer.concat([Buffer.from(ok101(key)), frame(0x81, 'early'), frame(0x82, 'two')])),
     );
-    const s = await openOne(client(), url);
+    const t = client();
+    const s = await openOne(t, url);
     await until(() => s.msgs.length === 2, 'both early frames');
     assert.deepEqual(
       s.msgs.map((m) => [m.data.toString(), m.binary]),
@@ -317,7 +319,7 @@ describe('handshake', () => {
         ['two', true],
       ],
     );
-    client().terminate(s);
+    t.terminate(s);
   });
 
   test('compression is refused with a pointer to the ws-library transport', () => {
@@ -387,7 +389,8 @@ describe('messages', () => {
       ws.send(Buffer.from([1, 2]), { binary: true, fin: false });
       ws.send(Buffer.from([3]), { binary: true, fin: true });
     });
-    const s = await openOne(client(), url);
+    const t = client();
+    const s = await openOne(t, url);
     await until(() => s.msgs.length === 2, 'two messages');
     assert.deepEqual(
       s.msgs.map((m) => [m.data.toString('hex'), m.binary]),
@@ -396,7 +399,7 @@ describe('messages', () => {
         ['010203', true],
       ],
     );
-    client().terminate(s);
+    t.terminate(s);
   });
 
   test('ping from the server is answered with the same payload; client ping gets a pong', async () => {

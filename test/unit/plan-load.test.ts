@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { V, type StepResult } from '../../src/contract.js';
 import { MessageLedger, Receipt } from '../../src/engine/load-ledger.js';
+import { Members } from '../../src/engine/load-members.js';
+import { SendSchedule } from '../../src/engine/load-schedule.js';
 import {
   groupIndex,
   groupName,
@@ -108,6 +110,60 @@ test('ledger: grows past its first capacity, sweeps in order, abandons what is p
   assert.equal(L.delivered + L.failed + L.noRecipients + L.unresolved, 100);
   assert.equal(L.onTime + L.late + L.missing, L.expectedDeliveries);
   assert.equal(L.receive(99, 2000), Receipt.Stale, 'unresolved: cannot be judged');
+});
+
+// ------------------------------------------------------------------ members and the schedule
+
+test('members: counted from the acknowledged join until lost; senders round-robin', () => {
+  // 4 sessions (global 10..13) of 8, 1 group each, 4 used groups: session i is in group i mod 4.
+  const m = new Members(4, 10, 1, 4, 'load');
+  for (const idx of [10, 11, 12]) {
+    m.opened(idx);
+    m.joinSent(idx, 0, true);
+  }
+  assert.equal(m.pendingJoins, 3);
+  assert.equal(m.nextSender(), -1, 'nobody joined yet');
+  m.ack(10, 'load-2'); // session 10 is in group 10 mod 4 = 2
+  m.ack(11, 'load-3');
+  m.ack(12, 'load-1'); // not its group (12 mod 4 = 0): ignored
+  assert.equal(m.joinsAcked, 3);
+  assert.equal(m.pendingJoins, 1);
+  assert.equal(m.liveIn(2), 1);
+  assert.equal(m.senders, 2);
+  assert.deepEqual([m.nextSender(), m.nextSender(), m.nextSender()], [0, 1, 0]);
+  assert.equal(m.nextGroup(1), 3);
+  assert.equal(m.lose(10), true);
+  assert.equal(m.lose(10), false, 'only once');
+  assert.equal(m.liveIn(2), 0);
+  assert.equal(m.senders, 1);
+  assert.equal(m.lose(12), true);
+  assert.equal(m.pendingJoins, 0, "a lost session's unacknowledged joins are not waited for");
+  const fifo = new Members(1, 0, 3, 6, 'load');
+  fifo.opened(0);
+  for (let j = 0; j < 3; j++) fifo.joinSent(0, j, true);
+  fifo.ack(0, null);
+  fifo.ack(0, null);
+  assert.deepEqual([fifo.liveIn(0), fifo.liveIn(1), fifo.liveIn(2)], [1, 1, 0], 'acks without a group, in order');
+  const noAck = new Members(1, 0, 2, 4, 'load');
+  noAck.opened(0);
+  noAck.joinSent(0, 0, false);
+  assert.equal(noAck.liveIn(0), 1, 'no acknowledgement in the protocol: joined once sent');
+});
+
+test('schedule: absolute due times; what was due and never taken is counted', () => {
+  const s = new SendSchedule(100, 1, 2); // 2 workers at 100/s: this one every 20 ms, offset 10 ms
+  s.start(1000, 100);
+  assert.equal(s.nextDue(), 1010);
+  assert.equal(s.take(1012), 1010);
+  assert.equal(s.nextDue(), 1030, 'a late send does not move the next one');
+  assert.equal(s.take(1030), 1030);
+  assert.equal(s.stop(1075), 1, 'due at 1050, never taken');
+  assert.equal(s.taken, 3);
+  assert.equal(s.lagSummary().maxMs, 2);
+  const done = new SendSchedule(100, 0, 1);
+  done.start(0, 30);
+  for (let k = 0; k < 3; k++) done.take(done.nextDue());
+  assert.equal(done.nextDue(), Infinity, 'over after duration × rate messages');
 });
 
 // ------------------------------------------------------------------ payloads

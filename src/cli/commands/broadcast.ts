@@ -47,6 +47,7 @@ export interface BroadcastOptions extends CommonOptions {
   transport?: 'sse' | 'ws';
   subscribeUrl?: string;
   subscribeMessage?: string;
+  subscribeAck?: string;
   publishUrl?: string;
   publishMethod?: string;
   publishHeader?: Record<string, string>;
@@ -84,6 +85,10 @@ export function broadcastCommand(io: CliIO): Command {
     )
     .option('--subscribe-url <url>', 'SSE (http/https) or WebSocket (ws/wss) URL, templated per client')
     .option('--subscribe-message <template>', 'frame a WebSocket client sends once open (e.g. a subscribe)')
+    .option(
+      '--subscribe-ack <text>',
+      'a client counts as subscribed once a message containing this arrives (e.g. subscribed)',
+    )
     .option('--publish-url <url>', 'HTTP endpoint that publishes one code (templated: {{code}})')
     .option('--publish-method <method>', 'method of the publish request (default POST)')
     .option('--publish-header <header>', "publish request header 'Name: value' (repeatable)", collectHeader)
@@ -325,6 +330,7 @@ function directSubscribe(o: BroadcastOptions): ScenarioSpec {
       url: o.subscribeUrl!,
       ...(o.header ? { headers: o.header } : {}),
       ...(o.subscribeMessage !== undefined ? { send: [o.subscribeMessage] } : {}),
+      ...(o.subscribeAck !== undefined ? { expect: { contains: o.subscribeAck } } : {}),
     },
   };
 }
