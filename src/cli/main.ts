@@ -26,7 +26,8 @@ const COMMANDS: Record<string, () => Promise<MakeCommand>> = {
 /** The program with the command `argv` names (every command for help, version or a typo). */
 export async function buildProgram(io: CliIO, argv: readonly string[] = []): Promise<Command> {
   const name = argv.find((a) => !a.startsWith('-'));
-  const load = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]] : Object.values(COMMANDS);
+  const load =
+    name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]] : Object.values(COMMANDS);
   const makers = await Promise.all(load.map((l) => l()));
   const program = new Command('holdline')
     .description('Capacity and load tester for WebSocket and Server-Sent Events services')

@@ -69,7 +69,8 @@ function latencyLine(s: LatencySummary): string {
 function costLines(v: RunVerdict): string[] {
   const k = v.cost;
   const parts = [`peak RSS ${bytes(k.peakRssBytes)}`];
-  if (k.rssPerSessionBytes !== null) parts.push(`${(k.rssPerSessionBytes / 1024).toFixed(1)} KiB per held session`);
+  if (k.rssPerSessionBytes !== null)
+    parts.push(`${(k.rssPerSessionBytes / 1024).toFixed(1)} KiB per held session`);
   const cpu = [`CPU ${(k.cpuMs / 1000).toFixed(2)} s`];
   if (k.cpuPerSessionMs !== null) cpu.push(`${k.cpuPerSessionMs.toFixed(3)} ms per opened session`);
   if (k.cpuPerMessageUs !== null) cpu.push(`${k.cpuPerMessageUs.toFixed(1)} µs per message sent`);

@@ -246,9 +246,7 @@ const TOP = {
     })
     .optional(),
   connect: z.strictObject(CONNECT, { error: expected('the connection: { url: … }') }),
-  session: z
-    .strictObject(SESSION, { error: expected('{ duration: …, messages: { send: … } }') })
-    .optional(),
+  session: z.strictObject(SESSION, { error: expected('{ duration: …, messages: { send: … } }') }).optional(),
 };
 
 export const scenarioFileSchema = z.strictObject(TOP, {
@@ -528,7 +526,9 @@ function checkSession(sess: Record<string, unknown>, connect: unknown, add: Add)
   const sse =
     isRecord(connect) &&
     (connect.transport === 'sse' ||
-      (connect.transport === undefined && typeof connect.url === 'string' && inferTransport(connect.url) === 'sse'));
+      (connect.transport === undefined &&
+        typeof connect.url === 'string' &&
+        inferTransport(connect.url) === 'sse'));
   if (sse) add(at, 'messages need a WebSocket connection; an SSE stream only receives');
   if (typeof m.send === 'string') {
     try {

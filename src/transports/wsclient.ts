@@ -233,7 +233,12 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
    */
   private request(url: string, t: WsTarget, opts: OpenOptions): RequestTemplate {
     const last = this.lastReq;
-    if (last !== null && last.url === url && last.headers === opts.headers && last.protocols === opts.protocols) {
+    if (
+      last !== null &&
+      last.url === url &&
+      last.headers === opts.headers &&
+      last.protocols === opts.protocols
+    ) {
       return last;
     }
     const bytes = Buffer.from(buildUpgradeRequest(t, KEY_SLOT, opts.headers, opts.protocols));

@@ -215,3 +215,21 @@ test('a user stop mid-step closes everything and keeps the table and the result'
     await t.close();
   }
 });
+
+test('holdline plan --from takes the safe limit of a real capacity result', async () => {
+  const t = await startTarget({ auth: 'none', maxTotalConnections: 100 });
+  const out = outDir();
+  try {
+    const cap = await runCli(['capacity', t.wsUrl, '--points', '50,100,200', '--out', out, ...FAST]);
+    assert.equal(cap.code, 0, cap.stderr);
+    const file = path.join(out, readdirSync(out)[0]);
+    assert.equal(onlyResult(out).verdict?.safeLimit, 80);
+    const r = await runCli(['plan', '--from', file, '--target', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    // ceil(1000 / 80 × 1.2) = 15
+    assert.match(r.stdout, /\b15\b/);
+    assert.match(r.stdout, /--desired-count 15/);
+  } finally {
+    await t.close();
+  }
+});

@@ -169,16 +169,14 @@ test('FAULT_GROUP_DELAY_MS=50: p50 within 2 ms of the delay', { skip }, async ()
   assert.equal(lat.count, 300);
   // The target's timer may fire a fraction of a millisecond early; nothing below that.
   assert.ok(lat.min >= 49, `min ${lat.min} ms`);
-  // Within 2 ms of the delay on a machine that lets plain clients see it within 1 ms and lets
-  // the generator send within half a millisecond of schedule. A machine busy enough to slow
-  // either down widens the bound by exactly that much (both are measured in this run; the
-  // generator reports its own lateness, which counts as latency by design).
+  // On a machine that lets two plain clients see the delay within 1.5 ms: within 2 ms of it,
+  // the generator's own send delay included. On a busier one (other processes holding the CPU)
+  // all that can be checked is that the generator adds little to what the plain clients see at
+  // the same time: its send delay is latency by design, and the scheduler stretches it.
   const lag = findings(res.steps[0]).messages.sendLag.p50Ms;
-  const slack = Math.max(0, direct - 51) + Math.max(0, lag - 0.5);
-  assert.ok(
-    lat.p50 - 50 <= 2 + slack,
-    `p50 ${lat.p50} ms (plain clients ${direct.toFixed(2)} ms, generator send delay p50 ${lag} ms)`,
-  );
+  const why = `p50 ${lat.p50} ms (plain clients ${direct.toFixed(2)} ms, generator send delay p50 ${lag} ms)`;
+  if (direct - 50 <= 1.5) assert.ok(lat.p50 - 50 <= 2, why);
+  else assert.ok(lat.p50 - direct <= 3, why);
 });
 
 test('FAULT_DROP_EVERY=10: message success is 90%, lost deliveries counted exactly', { skip }, async () => {

@@ -179,7 +179,7 @@ session:
       assert.ok(life >= 999 && life < 1400, `lifetime ${life.toFixed(0)} ms`);
     }
     // Sessions opened over 0.5 s and each lived 1 s: the step took about 1.5 s, not the 10 min bound.
-    assert.ok((step.durationMs + (step.holdMs ?? 0)) < 5000);
+    assert.ok(step.durationMs + (step.holdMs ?? 0) < 5000);
   } finally {
     await srv.close();
   }
@@ -257,7 +257,10 @@ session:
     // outstanding per session, a burst of catch-up sends would only be matched to wrong replies.
     const m = step.phases.message;
     assert.ok(m.max >= 250, `max ${m.max} ms`); // the lateness shows
-    assert.ok(step.counters.msgsSent < 200 && step.counters.msgsSent >= 100, `sent ${step.counters.msgsSent}`);
+    assert.ok(
+      step.counters.msgsSent < 200 && step.counters.msgsSent >= 100,
+      `sent ${step.counters.msgsSent}`,
+    );
     // Every slot is one reply's latency or one unanswered (skipped, or its reply not in time).
     assert.equal(m.count + (step.counters.msgsUnanswered ?? 0), 200);
   } finally {

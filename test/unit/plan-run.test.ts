@@ -57,14 +57,26 @@ test('one step: hold bounded by --max-duration with a session plan, none without
   assert.equal(spec.holdMs, 120_000);
   assert.equal(spec.stepTimeoutMs, 10_000 + 60_000);
   assert.equal(withPlan.next(), null);
-  const bare = new RunPlan({ sessions: 5, connectConcurrency: 5, maxDurationMs: 1000, threshold: 1, scenario });
+  const bare = new RunPlan({
+    sessions: 5,
+    connectConcurrency: 5,
+    maxDurationMs: 1000,
+    threshold: 1,
+    scenario,
+  });
   assert.equal(bare.first().holdMs, 0);
   assert.equal(bare.first().stepTimeoutMs, 60_000);
   assert.equal(defaultStepTimeout(100, 0), 60_000);
 });
 
 test('verdict: share of successful sessions against the threshold; messages and cost per unit', () => {
-  const plan = new RunPlan({ sessions: 1000, connectConcurrency: 100, maxDurationMs: 1, threshold: 0.999, scenario });
+  const plan = new RunPlan({
+    sessions: 1000,
+    connectConcurrency: 100,
+    maxDurationMs: 1,
+    threshold: 0.999,
+    scenario,
+  });
   const spec = plan.first();
   const ok = plan.verdict([
     result(spec, {

@@ -12,7 +12,7 @@ import type { CliIO } from '../io.js';
 export function targetCommand(io: CliIO): Command {
   const cmd = new Command('target')
     .description(
-      'the reference real-time server: tokens, chats, WebSocket echo/ping, limits, health, metrics',
+      'the reference real-time server: tokens, chats, WebSocket chat and groups, SSE broadcast, limits, Redis, metrics',
     )
     .addHelpText(
       'after',
