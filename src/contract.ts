@@ -171,7 +171,7 @@ export interface EarlyClose {
   session: number; // global session index
   atMs: number; // since the step started
   ageMs: number; // since this session opened
-  idleMs: number; // since this session last sent anything (open counts as sending)
+  idleMs: number; // since this session last sent anything (open counts as sending); when that send came < 1 s before the close, the silence before it
   code: string; // error class: closed_<code>, reset, …
   closeCode: number; // WebSocket close code (1006 when the connection just broke)
   reason: string;

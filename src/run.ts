@@ -13,6 +13,11 @@ export interface RunOptions {
   exitCode: (verdict: unknown, steps: StepResult[], interrupted: boolean) => number;
 }
 
+/** `2025-01-31T12-00-00-000Z-a1b2c3`: sorts by time, unique enough for file names. */
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
 /** Steps a plan on a fleet, feeding every event to the reporters. */
 export async function runPlan<V>(
   plan: Plan<V>,
@@ -23,7 +28,7 @@ export async function runPlan<V>(
   const info: RunInfo = {
     ...o.info,
     v: V,
-    id: o.info.id ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`,
+    id: o.info.id ?? newRunId(),
     startedAt: Date.now(),
   };
   for (const r of reporters) r.runStart?.(info);

@@ -23,7 +23,7 @@ scenario() {
     # W1 hold: a 16-byte message at 0, 10 and 20 s after each open; each session closes 30 s after its open.
     W1) cat <<YAML
 name: W1 hold
-connect: { url: "{{wsBaseUrl}}/" }
+connect: { url: "{{wsUrl}}" }
 session:
   duration: ${W1_HOLD_S}s
   messages: { send: "$(rep h "$W1_HB_BYTES")", every: ${W1_HB_INTERVAL_S}s, count: $W1_HB_COUNT }
@@ -32,7 +32,7 @@ YAML
     # W2 echo: closed loop, send 64 bytes and wait for the echo, 5,000 times; ends after the last one.
     W2) cat <<YAML
 name: W2 echo
-connect: { url: "{{wsBaseUrl}}/" }
+connect: { url: "{{wsUrl}}" }
 session:
   messages: { send: "$(rep x "$W2_BYTES")", await: reply, count: $W2_ROUNDS }
 YAML
@@ -40,7 +40,7 @@ YAML
     # W3 rate: a 5,000-char message every 2 s, 30 times, from each open; closes 60 s after its open.
     W3) cat <<YAML
 name: W3 rate
-connect: { url: "{{wsBaseUrl}}/" }
+connect: { url: "{{wsUrl}}" }
 session:
   duration: $((W3_COUNT * W3_INTERVAL_S))s
   messages: { send: "$(rep x "$W3_BYTES")", every: ${W3_INTERVAL_S}s, count: $W3_COUNT }

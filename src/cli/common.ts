@@ -1,15 +1,19 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { PlanKind, RunResult, StepResult } from '../contract.js';
+import type { HeartbeatSpec, PlanKind, RunResult, StepResult } from '../contract.js';
+import { CAPACITY_PRESETS, type CapacityPreset } from '../plans/capacity.js';
+import { heartbeatWarning } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
 import { ProgressLine } from '../report/progress.js';
 import { JsonResultWriter } from '../report/json.js';
 import { EmfReporter } from '../report/emf.js';
 import { JsonLogReporter } from '../report/jsonlog.js';
 import {
+  collectCountList,
   collectHeader,
   collectPair,
   parseCount,
+  parseCountList,
   parseDuration,
   parseFraction,
   parseStringList,
@@ -85,8 +89,22 @@ export function makeReporters(
   text: Reporter,
 ): { reporters: Reporter[]; resultPath: () => string } {
   const writer = new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
-  const reporters: Reporter[] = [writer];
+  return { reporters: [writer, ...outputReporters(command, o, io, text)], resultPath: () => writer.path };
+}
+
+/**
+ * What a run shows: progress on stderr; on stdout the command's text (`text`), JSON lines or EMF
+ * by --log-format. `text: null` keeps stdout free (a command printing one JSON document).
+ */
+export function outputReporters(
+  command: PlanKind,
+  o: CommonOptions,
+  io: CliIO,
+  text: Reporter | null,
+): Reporter[] {
+  const reporters: Reporter[] = [];
   if (o.progress) reporters.push(new ProgressLine({ out: io.stderr, isTTY: io.stderr.isTTY === true }));
+  if (text === null) return reporters;
   if (o.logFormat === 'json') {
     reporters.push(new JsonLogReporter(io.stdout));
   } else {
@@ -101,7 +119,7 @@ export function makeReporters(
       );
     }
   }
-  return { reporters, resultPath: () => writer.path };
+  return reporters;
 }
 
 export function useColor(o: CommonOptions, io: CliIO): boolean {
@@ -116,4 +134,156 @@ export function exitFor(result: RunResult, passedAny: boolean, extraFail = false
 
 export function stepsPassed(steps: StepResult[], passed: (r: StepResult) => boolean): boolean {
   return steps.some(passed);
+}
+
+/** The capacity ladder's flags (`capacity`, `suite`). */
+export interface CapacityFlags {
+  preset: CapacityPreset;
+  points?: number[];
+  threshold?: number;
+  stepTimeout?: number;
+  pause?: number;
+  hold: number;
+  safetyFactor: number;
+  refine: boolean;
+  precision: number;
+  minCapacity?: number;
+}
+
+export function addCapacityOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--preset <name>', 'test points, threshold, timeout and pause of a known program')
+        .choices(Object.keys(CAPACITY_PRESETS))
+        .default('aws'),
+    )
+    .option(
+      '--points <list>',
+      'session counts to test, e.g. 10,50,100 (preset aws: 10,50,100,200,500,1000,2000,5000)',
+      parseCountList,
+    )
+    .option(
+      '--threshold <fraction>',
+      'success rate a point needs to pass, 0.8 or 80% (aws 80%, ecs 75%)',
+      parseFraction,
+    )
+    .option(
+      '--step-timeout <duration>',
+      'deadline for establishing a point (aws 60s, ecs 90s)',
+      parseDuration,
+    )
+    .option('--pause <duration>', 'pause between points (aws 2s, ecs 3s)', parseDuration)
+    .addOption(
+      new Option('--hold <duration>', 'how long established sessions stay open before the point is measured')
+        .argParser(parseDuration)
+        .default(1000, '1s'),
+    )
+    .option('--safety-factor <fraction>', 'safe limit = this × maximum reliable', parseFraction, 0.8)
+    .option('--refine', 'bisect between the last passing and first failing point', false)
+    .option(
+      '--precision <fraction>',
+      'stop refining when the bracket is within this fraction',
+      parseFraction,
+      0.05,
+    )
+    .option('--min-capacity <n>', 'exit 1 unless the maximum reliable count reaches N', parseCount);
+}
+
+/** The preset with the flags given on top of it. */
+export function capacityLadder(o: CapacityFlags): {
+  points: number[];
+  threshold: number;
+  stepTimeoutMs: number;
+  pauseMs: number;
+} {
+  const preset = CAPACITY_PRESETS[o.preset];
+  return {
+    points: o.points ?? [...preset.points],
+    threshold: o.threshold ?? preset.threshold,
+    stepTimeoutMs: o.stepTimeout ?? preset.stepTimeoutMs,
+    pauseMs: o.pause ?? preset.pauseMs,
+  };
+}
+
+/** Heartbeat flags of sustained connections (`sustain`, `suite`). */
+export interface HeartbeatFlags {
+  /** Undefined only where the command computes its own default. */
+  heartbeat?: number;
+  heartbeatKind: 'message' | 'ping';
+  heartbeatMessage: string;
+  expectReply: boolean;
+  idleTimeout?: number;
+}
+
+export function addHeartbeatOptions(
+  cmd: Command,
+  d: { heartbeatMs?: number; heartbeatHelp?: string } = {},
+): Command {
+  return cmd
+    .option(
+      '--heartbeat <duration>',
+      d.heartbeatHelp ?? 'heartbeat interval per connection (0: none)',
+      parseHeartbeat,
+      d.heartbeatMs,
+    )
+    .addOption(
+      new Option('--heartbeat-kind <kind>', 'application message or WebSocket ping frame')
+        .choices(['message', 'ping'])
+        .default('message'),
+    )
+    .option('--heartbeat-message <template>', 'heartbeat message (templated)', '{"type":"ping"}')
+    .option('--expect-reply', 'measure the heartbeat round trip (the next message, or the pong)', false)
+    .option(
+      '--idle-timeout <duration>',
+      "the load balancer's idle timeout, to check --heartbeat against",
+      parseDuration,
+    );
+}
+
+function parseHeartbeat(raw: string): number {
+  return raw.trim() === '0' ? 0 : parseDuration(raw);
+}
+
+/** The heartbeat of every held connection (none at 0), and a warning when it cannot beat the idle timeout. */
+export function heartbeatFrom(
+  o: HeartbeatFlags,
+  intervalMs: number,
+): { heartbeat: HeartbeatSpec | undefined; warning: string | null } {
+  if (intervalMs <= 0) return { heartbeat: undefined, warning: null };
+  return {
+    heartbeat: {
+      intervalMs,
+      kind: o.heartbeatKind,
+      message: o.heartbeatMessage,
+      expectReply: o.expectReply,
+    },
+    warning: heartbeatWarning(intervalMs, o.idleTimeout),
+  };
+}
+
+/** Sizing flags of `plan` and `suite`: targets, buffer, and the ECS service to scale. */
+export interface SizingFlags {
+  target: number[];
+  buffer: number;
+  cluster?: string;
+  service?: string;
+}
+
+export function addSizingOptions(cmd: Command, d: { defaultTargets?: readonly number[] } = {}): Command {
+  const target = new Option(
+    '--target <list>',
+    'connections to serve, e.g. 10000 or 1000,10000,100000 (repeatable)',
+  ).argParser(collectCountList(d.defaultTargets));
+  if (d.defaultTargets) target.default(d.defaultTargets, d.defaultTargets.join(','));
+  else target.makeOptionMandatory();
+  return cmd
+    .addOption(target)
+    .option('--buffer <fraction>', 'headroom on top of the target, 20% or 0.2', parseFraction, 0.2)
+    .option('--cluster <name>', 'ECS cluster for the update-service line')
+    .option('--service <name>', 'ECS service for the update-service line');
+}
+
+/** The command that scales an ECS service to `tasks`. */
+export function updateServiceLine(cluster: string, service: string, tasks: number): string {
+  return `aws ecs update-service --cluster ${cluster} --service ${service} --desired-count ${tasks}`;
 }

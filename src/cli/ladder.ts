@@ -4,8 +4,8 @@ import { diagnose } from '../plans/diagnose.js';
 import type { Reporter } from '../report/reporter.js';
 import { redactConfig } from '../report/redact.js';
 import { runPlan } from '../run.js';
-import { makeReporters, useColor, type CommonOptions } from './common.js';
-import { prepareRun } from './prepare.js';
+import { makeReporters, outputReporters, useColor, type CommonOptions } from './common.js';
+import { prepareRun, type RunContext } from './prepare.js';
 import type { CliIO } from './io.js';
 
 export interface LadderSettings {
@@ -36,47 +36,71 @@ export async function runLadder(
 ): Promise<number> {
   const ctx = await prepareRun({ url, o, io, maxSessions: s.points[s.points.length - 1] });
   try {
-    const plan = new CapacityPlan({
-      kind: s.kind,
-      points: s.points,
-      threshold: s.threshold,
-      safetyFactor: s.safetyFactor,
-      refine: s.refine,
-      precision: s.precision,
-      targetConnections: s.targetConnections,
-      step: {
-        connectConcurrency: o.connectConcurrency,
-        connectRate: o.connectRate,
-        stepTimeoutMs: s.stepTimeoutMs,
-        holdMs: s.holdMs,
-        heartbeat: s.heartbeat,
-        scenario: ctx.target.scenario,
-        scenarioModule: ctx.target.scenarioModule,
-        localAddresses: o.localAddress,
-      },
-    });
-    const text = s.text({ passed: (r) => plan.passed(r), target: ctx.target.label, color: useColor(o, io) });
-    const { reporters } = makeReporters(s.kind, o, io, text);
-    const result: RunResult<CapacityVerdict> = await runPlan(plan, ctx.fleet, reporters, {
-      info: {
-        command: s.kind,
-        target: ctx.target.label,
-        config: redactConfig({ url, ...o, ...s.config }) as Record<string, unknown>,
-        host: ctx.hostFacts,
-      },
-      pauseMs: s.pauseMs,
-      signal: io.signal,
-      diagnose: (steps) => diagnose(steps, ctx.target),
-      exitCode: (verdict, _steps, interrupted) => {
-        if (interrupted) return 130;
-        const v = verdict as CapacityVerdict | null;
-        if (!v || v.maxReliable === null) return 1;
-        if (s.minCapacity !== undefined && v.maxReliable < s.minCapacity) return 1;
-        return 0;
-      },
-    });
-    return result.exitCode;
+    return (await ladderOn(ctx, url, o, s, io)).exitCode;
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * One ladder on a prepared target and fleet. By default the result goes to its own file in --out
+ * and the text to stdout; `suite` passes its own result recorder and may keep stdout for itself.
+ */
+export async function ladderOn(
+  ctx: RunContext,
+  url: string | undefined,
+  o: CommonOptions,
+  s: LadderSettings,
+  io: CliIO,
+  own?: { result: Reporter; id: string; quiet: boolean },
+): Promise<RunResult<CapacityVerdict>> {
+  const plan = new CapacityPlan({
+    kind: s.kind,
+    points: s.points,
+    threshold: s.threshold,
+    safetyFactor: s.safetyFactor,
+    refine: s.refine,
+    precision: s.precision,
+    targetConnections: s.targetConnections,
+    step: {
+      connectConcurrency: o.connectConcurrency,
+      connectRate: o.connectRate,
+      stepTimeoutMs: s.stepTimeoutMs,
+      holdMs: s.holdMs,
+      heartbeat: s.heartbeat,
+      scenario: ctx.target.scenario,
+      scenarioModule: ctx.target.scenarioModule,
+      localAddresses: o.localAddress,
+    },
+  });
+  const text = s.text({ passed: (r) => plan.passed(r), target: ctx.target.label, color: useColor(o, io) });
+  const reporters = own
+    ? [own.result, ...outputReporters(s.kind, o, io, own.quiet ? null : text)]
+    : makeReporters(s.kind, o, io, text).reporters;
+  return runPlan(plan, ctx.fleet, reporters, {
+    info: {
+      ...(own ? { id: own.id } : {}),
+      command: s.kind,
+      target: ctx.target.label,
+      config: redactConfig({ url, ...o, ...s.config }) as Record<string, unknown>,
+      host: ctx.hostFacts,
+    },
+    pauseMs: s.pauseMs,
+    signal: io.signal,
+    diagnose: (steps) => diagnose(steps, ctx.target),
+    exitCode: (verdict, _steps, interrupted) =>
+      ladderExitCode(verdict as CapacityVerdict | null, interrupted, s.minCapacity),
+  });
+}
+
+/** 130 interrupted; 1 without a passing point or under --min-capacity; 0 otherwise. */
+export function ladderExitCode(
+  v: CapacityVerdict | null,
+  interrupted: boolean,
+  minCapacity: number | undefined,
+): number {
+  if (interrupted) return 130;
+  if (!v || v.maxReliable === null) return 1;
+  if (minCapacity !== undefined && v.maxReliable < minCapacity) return 1;
+  return 0;
 }

@@ -25,12 +25,12 @@ export type LoadedScenario = ScenarioSpec & { module?: string };
 export interface LoadOptions {
   /** Relative paths resolve from here (default: the process's working directory). */
   cwd?: string;
-  /** Variables supplied from outside the file (default: baseUrl, wsBaseUrl from the target URL). */
+  /** Variables supplied from outside the file (default: baseUrl, wsBaseUrl, wsUrl from the target URL). */
   supplied?: readonly string[];
 }
 
 /** Variables the CLI supplies from the target URL: `http(s)://host:port` and `ws(s)://host:port`. */
-export const CLI_VARS = ['baseUrl', 'wsBaseUrl'] as const;
+export const CLI_VARS = ['baseUrl', 'wsBaseUrl', 'wsUrl'] as const;
 
 const DATA_EXT = ['.yaml', '.yml', '.json'];
 const MODULE_EXT = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];

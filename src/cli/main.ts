@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<MakeCommand>> = {
   target: async () => (await import('./commands/target.js')).targetCommand,
   env: async () => (await import('./commands/env.js')).envCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
+  suite: async () => (await import('./commands/suite.js')).suiteCommand,
   init: async () => (await import('./commands/init.js')).initCommand,
 };
 
@@ -71,6 +72,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
  */
 function tuneHeap(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
+  // After a full collection V8 lets the old generation grow up to ~4x its live size before the
+  // next one: on a generator whose live data is mostly its sessions, that headroom is garbage
+  // promoted while sessions open (W1, 10,000 sessions: 46 MB of heap before the collection that
+  // found 15 MB live; peak RSS 110 -> 96 MB with this, measured). Full collections come more
+  // often and each one is cheap next to the sockets it keeps.
+  setFlagsFromString('--heap-growing-percent=30');
 }
 
 function reportError(err: unknown, io: CliIO): number {

@@ -51,6 +51,18 @@ export function parseCountList(raw: string): number[] {
   return [...new Set(nums)].sort((a, b) => a - b);
 }
 
+/**
+ * Repeatable `--x 10,50 --x 100`: every occurrence adds to the list (ascending, unique). The
+ * first occurrence replaces the default, which commander passes in as `acc`.
+ */
+export function collectCountList(defaults?: readonly number[]): (raw: string, acc?: number[]) => number[] {
+  return (raw, acc) => {
+    const add = parseCountList(raw);
+    const base = acc === undefined || acc === defaults ? [] : acc;
+    return [...new Set([...base, ...add])].sort((a, b) => a - b);
+  };
+}
+
 export function parseStringList(raw: string): string[] {
   return raw
     .split(',')

@@ -26,6 +26,8 @@ export interface RunContext {
   target: ResolvedTarget;
   fleet: Fleet;
   hostFacts: Record<string, unknown>;
+  /** What is wrong on this host for the planned run, one line each (empty: nothing). */
+  preflight: string[];
   close(): Promise<void>;
 }
 
@@ -43,9 +45,12 @@ export async function prepareRun(a: {
   transport?: 'ws' | 'sse';
   /** SSE settings (reconnection) when the transport is sse. */
   sse?: SseDefaults;
+  /** Leave the preflight warnings to the caller (`suite` prints them as its first stage). */
+  quietPreflight?: boolean;
 }): Promise<RunContext> {
   const { o, io } = a;
-  const fd = raiseFdLimit();
+  // Sockets plus headroom for HTTP connections, the result file and the process itself.
+  const fd = raiseFdLimit({ need: a.maxSessions + 1024 });
   const target = await resolveTarget(
     {
       url: a.url,
@@ -63,7 +68,7 @@ export async function prepareRun(a: {
       targets: [{ host: target.host, port: target.port }],
       localAddresses: o.localAddress,
     });
-    for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
+    if (!a.quietPreflight) for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     const setup = target.scenarioModule ? await loadSetupHook(target.scenarioModule) : undefined;
     const kind = a.transport ?? target.scenario.connect.transport;
     // The SSE (undici) and ws-library transports load only when used: a plain WebSocket run
@@ -89,6 +94,7 @@ export async function prepareRun(a: {
       target,
       fleet,
       hostFacts: facts as unknown as Record<string, unknown>,
+      preflight: warnings,
       close: async () => {
         await fleet.close();
         await target.close();

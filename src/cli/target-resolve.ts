@@ -9,7 +9,7 @@ import type { CliIO } from './io.js';
 export interface ResolvedTarget {
   scenario: ScenarioSpec;
   scenarioModule?: string;
-  /** Variables every template can use: baseUrl, wsBaseUrl. */
+  /** Variables every template can use: baseUrl, wsBaseUrl, wsUrl. */
   vars: Record<string, string>;
   /** What the user is testing, redacted, for output. */
   label: string;
@@ -88,5 +88,7 @@ function baseVars(u: URL): Record<string, string> {
   return {
     baseUrl: `${secure ? 'https' : 'http'}://${u.host}`,
     wsBaseUrl: `${secure ? 'wss' : 'ws'}://${u.host}`,
+    // The whole URL given, so one scenario runs unchanged against any service and path.
+    wsUrl: u.href,
   };
 }

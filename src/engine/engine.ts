@@ -169,7 +169,7 @@ export class Engine implements TransportSink<Session> {
 
   private sendCounted(s: Session, data: string | Buffer, now: number): boolean {
     if (!this.transport.send(s, data)) return false;
-    s.tSent = now;
+    markSent(s, now);
     this.rec.inc('msgsSent');
     this.rec.inc('bytesSent', typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     return true;
@@ -246,19 +246,18 @@ export class Engine implements TransportSink<Session> {
     while (this.stage === Stage.Establish && this.launched < n && this.inFlight < spec.connectConcurrency) {
       if (rate > 0) {
         // Absolute schedule: session k starts at k / rate, never "sleep then start".
-        // Sessions due within the next LAUNCH_TICK_MS start now, in one batch: one timer per
-        // tick instead of one per session (a session starts at most that much early).
+        // Sessions due within the next LAUNCH_TICK_MS start now, in one batch, and the timer
+        // waits for the next one's due time: one timer per tick instead of one per session
+        // (a session starts at most that much early). Waking when the next one enters the
+        // window instead would start them one or two at a time.
         const dueMs = this.tStart + (this.launched * 1000) / rate;
         const wait = dueMs - performance.now();
         if (wait > LAUNCH_TICK_MS) {
           if (!this.launchTimer) {
-            this.launchTimer = setTimeout(
-              () => {
-                this.launchTimer = null;
-                this.launch();
-              },
-              Math.ceil(wait) - LAUNCH_TICK_MS,
-            );
+            this.launchTimer = setTimeout(() => {
+              this.launchTimer = null;
+              this.launch();
+            }, Math.ceil(wait));
           }
           return;
         }
@@ -449,7 +448,7 @@ export class Engine implements TransportSink<Session> {
       session: s.index,
       atMs: Math.round(now - this.tStart),
       ageMs: Math.round(now - s.tOpen),
-      idleMs: Math.round(now - Math.max(s.tOpen, s.tSent)),
+      idleMs: Math.round(idleBeforeClose(s, now)),
       code: cls,
       closeCode,
       reason: reason.slice(0, 200),
@@ -463,7 +462,7 @@ export class Engine implements TransportSink<Session> {
     const hb = this.shard.spec.heartbeat!;
     if (hb.kind === 'ping') {
       this.transport.ping(s);
-      s.tSent = now;
+      markSent(s, now);
       if (hb.expectReply) s.hbSent = now;
     } else {
       const t = this.hbMessage!;
@@ -633,6 +632,24 @@ export class Engine implements TransportSink<Session> {
 const PER_SESSION_VARS = new Set(['index', 'random', 'randomInt', 'uuid', 'timestamp']);
 /** Opens due within this many ms are started together (see launch()). */
 const LAUNCH_TICK_MS = 5;
+
+/** A send this close to a close may have crossed it: the server decided on the silence before. */
+const CROSSED_MS = 1000;
+
+function markSent(s: Session, now: number): void {
+  s.gapPrev = now - Math.max(s.tOpen, s.tSent);
+  s.tSent = now;
+}
+
+/**
+ * The silence the server most likely saw when it closed: since this session last sent, or, when
+ * that send came less than CROSSED_MS before the close (an idle timeout already on its way, a
+ * heartbeat too late to count), the silence that send ended.
+ */
+function idleBeforeClose(s: Session, now: number): number {
+  const idle = now - Math.max(s.tOpen, s.tSent);
+  return idle < CROSSED_MS && s.gapPrev > idle ? s.gapPrev : idle;
+}
 
 function pickAddress(pool: string[] | undefined, index: number): string | undefined {
   return pool && pool.length > 0 ? pool[index % pool.length] : undefined;

@@ -69,7 +69,7 @@ const FIELD_VARS: Record<string, string[]> = {
   'groups.create': ['group', 'index', 'prefix'],
   'groups.batch': ['names', 'count', 'first', 'last', 'index', 'prefix'],
 };
-const SUPPLIED = ['baseUrl', 'wsBaseUrl', 'worker'];
+const SUPPLIED = ['baseUrl', 'wsBaseUrl', 'wsUrl', 'worker'];
 
 export type ChatFileResult = { ok: true; protocol: ChatProtocol } | { ok: false; problems: Problem[] };
 

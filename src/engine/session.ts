@@ -24,6 +24,8 @@ export class Session implements Conn {
   vars: Record<string, string> | null = null;
   /** performance.now() of the last frame this session sent (the open handshake counts). */
   tSent = 0;
+  /** The silence that the last send ended (ms): what the server saw if that send crossed its close. */
+  gapPrev = 0;
   /** Next heartbeat due (performance.now() ms), or 0. */
   due = 0;
   heartbeats = 0;

@@ -17,6 +17,8 @@ export class Ticker<T extends Due> {
   private size = 0;
   private timer: NodeJS.Timeout | null = null;
   private armedFor = Infinity;
+  /** Inside onTimer: entries added by fire() are armed for once, at the end of the firing. */
+  private firing = false;
 
   /**
    * @param fire called once per entry whose due time has come; it may add() entries again
@@ -41,14 +43,14 @@ export class Ticker<T extends Due> {
   add(entry: T): void {
     if (entry.due - performance.now() >= this.horizon) {
       this.overflow.push(entry);
-      this.arm(performance.now() + this.horizon / 2);
+      if (!this.firing) this.arm(performance.now() + this.horizon / 2);
       return;
     }
     let b = Math.floor(entry.due / this.res);
     if (b < this.cursor) b = this.cursor;
     this.buckets[b % this.buckets.length].push(entry);
     this.size++;
-    this.arm(Math.max(entry.due, b * this.res));
+    if (!this.firing) this.arm(Math.max(entry.due, b * this.res));
   }
 
   /** Drops every entry and the timer. */
@@ -75,23 +77,28 @@ export class Ticker<T extends Due> {
     const last = Math.floor(now / this.res);
     const n = this.buckets.length;
     let earliestKept = Infinity;
-    while (this.cursor <= last && this.size > 0) {
-      const bucket = this.buckets[this.cursor % n];
-      let keep = 0;
-      // The length is re-read: fire() may append entries due now to this very bucket.
-      for (let i = 0; i < bucket.length; i++) {
-        const e = bucket[i];
-        if (e.due <= now) {
-          this.size--;
-          this.fire(e, now);
-        } else {
-          bucket[keep++] = e;
-          if (e.due < earliestKept) earliestKept = e.due;
+    this.firing = true;
+    try {
+      while (this.cursor <= last && this.size > 0) {
+        const bucket = this.buckets[this.cursor % n];
+        let keep = 0;
+        // The length is re-read: fire() may append entries due now to this very bucket.
+        for (let i = 0; i < bucket.length; i++) {
+          const e = bucket[i];
+          if (e.due <= now) {
+            this.size--;
+            this.fire(e, now);
+          } else {
+            bucket[keep++] = e;
+            if (e.due < earliestKept) earliestKept = e.due;
+          }
         }
+        bucket.length = keep;
+        if (keep > 0) break; // only the current bucket can hold entries not yet due
+        this.cursor++;
       }
-      bucket.length = keep;
-      if (keep > 0) break; // only the current bucket can hold entries not yet due
-      this.cursor++;
+    } finally {
+      this.firing = false;
     }
     if (this.size === 0) this.cursor = last;
     if (this.overflow.length > 0) {
@@ -103,11 +110,15 @@ export class Ticker<T extends Due> {
     else if (this.size > 0) this.armNext();
   };
 
+  /** Arms for the earliest entry of the next non-empty bucket (not its start: one firing, not two). */
   private armNext(): void {
     const n = this.buckets.length;
     for (let c = this.cursor, i = 0; i < n; c++, i++) {
-      if (this.buckets[c % n].length > 0) {
-        this.arm(c * this.res);
+      const bucket = this.buckets[c % n];
+      if (bucket.length > 0) {
+        let earliest = Infinity;
+        for (const e of bucket) if (e.due < earliest) earliest = e.due;
+        this.arm(Math.max(earliest, c * this.res));
         return;
       }
     }

@@ -1,8 +1,6 @@
 // Number formatting shared by advice, preflight and the env renderer.
 
-export function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
+export { grouped as int } from '../report/duration.js';
 
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -1,45 +1,37 @@
-import {
-  build,
-  decodeFromCompressedBase64,
-  encodeIntoCompressedBase64,
-  type Histogram,
-} from 'hdr-histogram-js';
 import type { LatencySummary } from '../contract.js';
+import { decodeCompressedBase64, encodeCompressedBase64 } from './hdr-codec.js';
+import { HdrHistogram } from './hdr.js';
 
-// Latency histograms in integer microseconds. The pure JS implementation keeps startup free of
-// WebAssembly compilation and lets encoded histograms decode anywhere.
+// Latency histograms in integer microseconds: HDR layout with 3 significant digits from 1 µs to an
+// hour, growing for anything longer. Encoded histograms are HdrHistogram V2 compressed base64, so
+// any HdrHistogram implementation (Java, Go, hdr-histogram-js) reads them and we read theirs.
 
-export type Hist = Histogram;
+export type Hist = HdrHistogram;
 
 const LOWEST_US = 1;
-const HIGHEST_US = 3_600_000_000; // one hour; autoResize covers anything longer
+const HIGHEST_US = 3_600_000_000; // one hour; the histogram grows for anything longer
 const DIGITS = 3;
 
 export function createHist(): Hist {
-  return build({
-    useWebAssembly: false,
-    lowestDiscernibleValue: LOWEST_US,
-    highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: DIGITS,
-    autoResize: true,
-  });
+  return new HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS);
 }
 
-/** Records one duration; sub-microsecond (and negative, from clock skew) values count as 1 µs. */
+/**
+ * Records one duration; sub-microsecond (and negative, from clock skew) values count as 1 µs, values
+ * beyond 2^53 µs (or infinite) as 2^53 - 1 µs.
+ */
 export function record(h: Hist, us: number): void {
-  h.recordValue(us >= 1 ? Math.round(us) : 1);
+  h.recordValue(us >= 1 ? (us <= Number.MAX_SAFE_INTEGER ? Math.round(us) : Number.MAX_SAFE_INTEGER) : 1);
 }
 
 /** HDR V2 compressed base64; an empty histogram encodes too. */
 export function encode(h: Hist): string {
-  return encodeIntoCompressedBase64(h);
+  return encodeCompressedBase64(h);
 }
 
+/** Reads a histogram encoded by `encode` or by any HdrHistogram V2 encoder; it grows like ours. */
 export function decode(s: string): Hist {
-  const h = decodeFromCompressedBase64(s, 32, false);
-  // A decoded histogram is fixed-range; merging may add larger values.
-  h.autoResize = true;
-  return h;
+  return decodeCompressedBase64(s);
 }
 
 export function addInto(dst: Hist, src: Hist): void {
@@ -60,13 +52,13 @@ export function summarize(h: Hist): LatencySummary {
     count,
     min: ms(h.minNonZeroValue),
     mean: ms(h.mean),
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p95: ms(h.getValueAtPercentile(95)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
+    p50: ms(h.valueAtPercentile(50)),
+    p90: ms(h.valueAtPercentile(90)),
+    p95: ms(h.valueAtPercentile(95)),
+    p99: ms(h.valueAtPercentile(99)),
+    p999: ms(h.valueAtPercentile(99.9)),
     // The top of the highest bucket, as a decoded histogram reports it: same summary on every side.
-    max: ms(h.getValueAtPercentile(100)),
+    max: ms(h.valueAtPercentile(100)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { V, type StepResult, type StepSpec } from '../contract.js';
 import type { HistoryRow, LoadFindings, LoadSettings } from '../engine/load-model.js';
 import type { Plan } from './plan.js';
+import { grouped } from '../report/duration.js';
 
 // The chat load: one step (connections, groups, messages) and the users' success criteria as
 // the verdict. Pure: settings in, a StepSpec out; results in, a verdict out.
@@ -307,7 +308,7 @@ function isBusy(row: HistoryRow): boolean {
 
 /** `1,234` or `12.5`: whole above 100, one decimal below. */
 function num(x: number): string {
-  return x >= 100 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 10) / 10);
+  return x >= 100 ? grouped(x) : String(Math.round(x * 10) / 10);
 }
 
 function pct(x: number): string {

@@ -7,14 +7,14 @@ import type { Reporter } from './reporter.js';
 let tmpSeq = 0;
 
 /**
- * Writes the whole result to `file` atomically: a uniquely named temporary file in the same
+ * Writes `data` as JSON to `file` atomically: a uniquely named temporary file in the same
  * directory, then a rename. Readers see the previous or the new version, never a torn one, even
  * with two writers on the same path.
  */
-export function writeRunResult(file: string, result: RunResult): void {
+export function writeJsonAtomic(file: string, data: unknown): void {
   const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -24,6 +24,25 @@ export function writeRunResult(file: string, result: RunResult): void {
       'choose another directory with --out',
     );
   }
+}
+
+/** Writes the whole result to `file` atomically (see writeJsonAtomic). */
+export function writeRunResult(file: string, result: RunResult): void {
+  writeJsonAtomic(file, result);
+}
+
+/** A run that has not ended: its steps so far, no verdict, `interrupted` until the real end replaces it. */
+export function partialRunResult(info: RunInfo, steps: StepResult[]): RunResult {
+  return {
+    v: V,
+    info,
+    steps,
+    verdict: null,
+    endedAt: Date.now(),
+    interrupted: true,
+    diagnosis: [],
+    exitCode: EXIT.interrupted,
+  };
 }
 
 /** Reads a saved result; refuses files of another format version. */
@@ -94,15 +113,6 @@ export class JsonResultWriter implements Reporter {
   }
 
   private writePartial(): void {
-    writeRunResult(this.file, {
-      v: V,
-      info: this.info!,
-      steps: this.steps,
-      verdict: null,
-      endedAt: Date.now(),
-      interrupted: true,
-      diagnosis: [],
-      exitCode: EXIT.interrupted,
-    });
+    writeRunResult(this.file, partialRunResult(this.info!, this.steps));
   }
 }

@@ -24,6 +24,29 @@ test('closes clustered at one idle time are named an idle timeout', () => {
   );
 });
 
+test('an idle timeout enforced late (a coarse sweep, a busy loop) still counts every close it made', () => {
+  // A 5 s timeout swept every 500 ms: most cut at 5.0-5.5 s idle, a few noticed up to a second late.
+  // And the same with the median near the top of the spread (most cuts late, a few on time).
+  const closes = Array.from({ length: 500 }, (_, i) =>
+    close(i, 5_500 + i * 10, i < 490 ? 5_000 + (i % 50) * 10 : 5_900 + (i - 490) * 30),
+  );
+  const a = analyzeCloses(closes, 10_000);
+  assert.equal(a.cluster?.kind, 'idle');
+  assert.equal(a.cluster?.count, 500);
+  assert.equal(a.cluster?.ageMs, 5_000);
+  const topHeavy = Array.from({ length: 500 }, (_, i) =>
+    close(i, 6_000, i < 40 ? 5_000 + i * 5 : 5_750 + (i % 13) * 10),
+  );
+  assert.equal(analyzeCloses(topHeavy, 10_000).cluster?.count, 500);
+  assert.equal(analyzeCloses(topHeavy, 10_000).cluster?.ageMs, 5_000);
+  // Early cuts are not stretched the same way: 4 s is not a 5 s timeout.
+  const early = [
+    ...closes.slice(0, 400),
+    ...Array.from({ length: 20 }, (_, i) => close(900 + i, 4_000, 4_000)),
+  ];
+  assert.equal(analyzeCloses(early, 10_000).cluster?.count, 400);
+});
+
 test('scattered closes are not a cluster; closes despite frequent heartbeats are not called idle', () => {
   const scattered = [1_000, 9_000, 20_000, 33_000, 47_000].map((t, i) => close(i, t, t));
   assert.equal(analyzeCloses(scattered, 30_000).cluster, null);

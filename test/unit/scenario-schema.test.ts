@@ -252,7 +252,7 @@ connect:
     ['http[0].capture.__proto__', /"__proto__" cannot be a variable name/],
     [
       'http[1].request',
-      /unknown variable \{\{ts\}\}: define it under vars, capture it in an earlier http step, or use a built-in \(index, worker, random, randomInt, uuid, timestamp, baseUrl, wsBaseUrl\)/,
+      /unknown variable \{\{ts\}\}: define it under vars, capture it in an earlier http step, or use a built-in \(index, worker, random, randomInt, uuid, timestamp, baseUrl, wsBaseUrl, wsUrl\)/,
     ],
     ['connect.url', /unknown filter "shout"/],
   ];
@@ -267,7 +267,7 @@ connect:
   // The filter error hides the rest of connect.url; without it, each unknown name is listed.
   const g = await write('vars2.yaml', 'connect:\n  url: "{{wsBaseUrl}}/ws?{{nope}}{{env.MISSING}}"\n');
   assert.deepEqual(await problemsOf(loadScenario(g, {})), [
-    `${g}: connect.url: unknown variable {{nope}}: define it under vars, capture it in an earlier http step, or use a built-in (index, worker, random, randomInt, uuid, timestamp, baseUrl, wsBaseUrl)`,
+    `${g}: connect.url: unknown variable {{nope}}: define it under vars, capture it in an earlier http step, or use a built-in (index, worker, random, randomInt, uuid, timestamp, baseUrl, wsBaseUrl, wsUrl)`,
     `${g}: connect.url: {{env.MISSING}}: environment variable MISSING is not set`,
   ]);
   assert.equal(

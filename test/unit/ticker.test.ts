@@ -48,3 +48,43 @@ test('every entry fires once per schedule, never early, including re-adds and fa
   assert.equal(ticker.pending, 0);
   ticker.clear();
 });
+
+test('one timer per group of due times: none for a bucket start, none re-armed mid-firing', async () => {
+  // Counts the ticker's own timers (its callback is named onTimer).
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
+    if (fn.name === 'onTimer') timers++;
+    return realSetTimeout(fn, ms, ...rest);
+  }) as typeof setTimeout;
+  try {
+    const t0 = performance.now();
+    let fired = 0;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const ticker = new Ticker<E>(
+      (e) => {
+        fired++;
+        // Re-added from fire(): the firing arms once, at its end, for the earliest entry.
+        if (e.id < 50) {
+          e.id += 1000;
+          e.due = t0 + 48.3;
+          ticker.add(e);
+        }
+        if (fired === 150) resolveDone();
+      },
+      5,
+      500,
+    );
+    // Two groups of due times (+20.3 ms; +48.3 ms, joined by the first group re-added): two
+    // timers. Arming for the start of the second group's bucket, or once per re-add, makes more.
+    for (let i = 0; i < 50; i++) ticker.add({ due: t0 + 20.3, id: i, fired: 0, at: [] });
+    for (let i = 50; i < 100; i++) ticker.add({ due: t0 + 48.3, id: i, fired: 0, at: [] });
+    await done;
+    assert.ok(timers >= 1 && timers <= 2, `${timers} timers`); // one when the first is late past +48.3
+    assert.equal(ticker.pending, 0);
+    ticker.clear();
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+});

@@ -420,6 +420,7 @@ function checkTemplates(p: PublishSpec, scenario: ScenarioSpec, io: CliIO): void
     ...BUILTIN_VARS,
     'baseUrl',
     'wsBaseUrl',
+    'wsUrl',
     'code',
     'codeIndex',
     ...Object.keys(scenario.vars ?? {}),

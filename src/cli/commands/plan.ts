@@ -2,18 +2,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
-import { taskTable, type TaskRow } from '../../plans/tasks.js';
-import { parseCount, parseCountList, parseFraction } from '../parse.js';
+import { taskTable } from '../../plans/tasks.js';
+import { renderPlan } from '../../report/plan-text.js';
+import { addSizingOptions, updateServiceLine, type SizingFlags } from '../common.js';
+import { parseCount } from '../parse.js';
 import type { CliIO } from '../io.js';
 
-interface PlanOptions {
+interface PlanOptions extends SizingFlags {
   perTask?: number;
-  target: number[];
-  buffer: number;
   from?: string;
   use: 'safe' | 'max';
-  cluster?: string;
-  service?: string;
   json?: boolean;
 }
 
@@ -26,13 +24,10 @@ interface PerTask {
 }
 
 export function planCommand(io: CliIO): Command {
-  return new Command('plan')
-    .description('how many tasks hold N connections, from a measured per-task capacity')
-    .requiredOption(
-      '--target <list>',
-      'connections to serve, e.g. 10000 or 1000,10000,100000',
-      parseCountList,
-    )
+  const cmd = new Command('plan').description(
+    'how many tasks hold N connections, from a measured per-task capacity',
+  );
+  return addSizingOptions(cmd)
     .option('--per-task <n>', 'connections one task holds (a measured safe limit)', parseCount)
     .option('--from <result.json>', 'take the per-task number from a saved capacity result')
     .addOption(
@@ -40,17 +35,13 @@ export function planCommand(io: CliIO): Command {
         .choices(['safe', 'max'])
         .default('safe'),
     )
-    .option('--buffer <fraction>', 'headroom on top of the target, 20% or 0.2', parseFraction, 0.2)
-    .option('--cluster <name>', 'ECS cluster for the update-service line')
-    .option('--service <name>', 'ECS service for the update-service line')
     .option('--json', 'print the plan as JSON')
     .action(async (o: PlanOptions) => {
       const perTask = await resolvePerTask(o, io);
       const rows = taskTable(o.target, perTask.value, o.buffer);
       const cluster = o.cluster ?? perTask.cluster ?? '<cluster>';
       const service = o.service ?? perTask.service ?? '<service>';
-      const command = (tasks: number): string =>
-        `aws ecs update-service --cluster ${cluster} --service ${service} --desired-count ${tasks}`;
+      const command = (tasks: number): string => updateServiceLine(cluster, service, tasks);
       if (o.json) {
         const out = {
           perTask: perTask.value,
@@ -63,50 +54,12 @@ export function planCommand(io: CliIO): Command {
         io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      io.stdout.write(
-        rows.length === 1 ? renderOne(rows[0], perTask, command) : renderTable(rows, perTask, command),
-      );
+      io.stdout.write(renderPlan(rows, source(perTask), command));
     });
 }
 
-const int = (n: number): string => n.toLocaleString('en-US');
-const dec = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 4 });
-
 function source(p: PerTask): string {
   return p.from === 'flag' ? 'given with --per-task' : `${p.from.field} of ${p.from.file}`;
-}
-
-function renderOne(r: TaskRow, p: PerTask, command: (n: number) => string): string {
-  const factor = dec(1 + r.buffer);
-  return [
-    `${int(r.target)} connections at ${int(r.perTask)} per task (${source(p)}), ${dec(r.buffer * 100)}% buffer:`,
-    '',
-    `  ${int(r.target)} / ${int(r.perTask)} = ${dec(r.base)} tasks`,
-    `  ${dec(r.base)} × ${factor} = ${dec(r.exact)} → ${r.tasks} tasks (room for ${int(r.capacity)} connections)`,
-    '',
-    `Tasks needed: ${r.tasks}`,
-    '',
-    `  ${command(r.tasks)}`,
-    '',
-  ].join('\n');
-}
-
-function renderTable(rows: TaskRow[], p: PerTask, command: (n: number) => string): string {
-  const factor = dec(1 + rows[0].buffer);
-  const head = ['target', 'target / per task', `× ${factor}`, 'tasks', 'room for'];
-  const body = rows.map((r) => [int(r.target), dec(r.base), dec(r.exact), String(r.tasks), int(r.capacity)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string =>
-    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`;
-  return [
-    `${int(rows[0].perTask)} connections per task (${source(p)}), ${dec(rows[0].buffer * 100)}% buffer:`,
-    '',
-    line(head),
-    ...body.map(line),
-    '',
-    ...rows.flatMap((r) => [`  # ${int(r.target)} connections`, `  ${command(r.tasks)}`]),
-    '',
-  ].join('\n');
 }
 
 async function resolvePerTask(o: PlanOptions, io: CliIO): Promise<PerTask> {

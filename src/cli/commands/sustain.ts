@@ -1,20 +1,21 @@
-import { Command, Option } from 'commander';
-import type { HeartbeatSpec } from '../../contract.js';
-import { analyzeCloses, heartbeatWarning, SUSTAIN_DEFAULTS } from '../../plans/sustain.js';
+import { Command } from 'commander';
+import { analyzeCloses, SUSTAIN_DEFAULTS } from '../../plans/sustain.js';
 import { SustainTextReporter } from '../../report/sustain-text.js';
-import { addCommonOptions, type CommonOptions } from '../common.js';
+import {
+  addCommonOptions,
+  addHeartbeatOptions,
+  heartbeatFrom,
+  type CommonOptions,
+  type HeartbeatFlags,
+} from '../common.js';
 import { runLadder } from '../ladder.js';
 import { parseCount, parseCountList, parseDuration, parseFraction } from '../parse.js';
 import type { CliIO } from '../io.js';
 
-interface SustainOptions extends CommonOptions {
+interface SustainOptions extends CommonOptions, HeartbeatFlags {
   points: number[];
   duration: number;
   heartbeat: number;
-  heartbeatKind: 'message' | 'ping';
-  heartbeatMessage: string;
-  expectReply: boolean;
-  idleTimeout?: number;
   threshold: number;
   stepTimeout: number;
   pause: number;
@@ -33,25 +34,8 @@ export function sustainCommand(io: CliIO): Command {
       'how long every point holds its connections',
       parseDuration,
       d.durationMs,
-    )
-    .option(
-      '--heartbeat <duration>',
-      'heartbeat interval per connection (0: none)',
-      parseHeartbeat,
-      d.heartbeatMs,
-    )
-    .addOption(
-      new Option('--heartbeat-kind <kind>', 'application message or WebSocket ping frame')
-        .choices(['message', 'ping'])
-        .default('message'),
-    )
-    .option('--heartbeat-message <template>', 'heartbeat message (templated)', '{"type":"ping"}')
-    .option('--expect-reply', 'measure the heartbeat round trip (the next message, or the pong)', false)
-    .option(
-      '--idle-timeout <duration>',
-      "the load balancer's idle timeout, to check --heartbeat against",
-      parseDuration,
-    )
+    );
+  addHeartbeatOptions(cmd, { heartbeatMs: d.heartbeatMs })
     .option(
       '--threshold <fraction>',
       'share of connections that must last to the end',
@@ -69,21 +53,8 @@ export function sustainCommand(io: CliIO): Command {
   return cmd;
 }
 
-function parseHeartbeat(raw: string): number {
-  return raw.trim() === '0' ? 0 : parseDuration(raw);
-}
-
 export async function runSustain(url: string | undefined, o: SustainOptions, io: CliIO): Promise<number> {
-  const heartbeat: HeartbeatSpec | undefined =
-    o.heartbeat > 0
-      ? {
-          intervalMs: o.heartbeat,
-          kind: o.heartbeatKind,
-          message: o.heartbeatMessage,
-          expectReply: o.expectReply,
-        }
-      : undefined;
-  const warning = o.heartbeat > 0 ? heartbeatWarning(o.heartbeat, o.idleTimeout) : null;
+  const { heartbeat, warning } = heartbeatFrom(o, o.heartbeat);
   const hbMs = heartbeat ? heartbeat.intervalMs : null;
   return runLadder(
     url,
