@@ -241,30 +241,36 @@ export class Engine implements TransportSink<Session> {
 
   private launch(): void {
     const spec = this.shard.spec;
-    const n = this.sessions.length;
     const rate = spec.connectRate && spec.connectRate > 0 ? spec.connectRate / this.shard.workers : 0;
-    while (this.stage === Stage.Establish && this.launched < n && this.inFlight < spec.connectConcurrency) {
-      if (rate > 0) {
-        // Absolute schedule: session k starts at k / rate, never "sleep then start".
-        // Sessions due within the next LAUNCH_TICK_MS start now, in one batch, and the timer
-        // waits for the next one's due time: one timer per tick instead of one per session
-        // (a session starts at most that much early). Waking when the next one enters the
-        // window instead would start them one or two at a time.
-        const dueMs = this.tStart + (this.launched * 1000) / rate;
-        const wait = dueMs - performance.now();
-        if (wait > LAUNCH_TICK_MS) {
-          if (!this.launchTimer) {
-            this.launchTimer = setTimeout(() => {
-              this.launchTimer = null;
-              this.launch();
-            }, Math.ceil(wait));
-          }
-          return;
-        }
-      }
+    // Absolute schedule: session k starts at tStart + k / rate, never "sleep then start".
+    // Sessions due within the next LAUNCH_TICK_MS start now, in one batch (a session starts at
+    // most that much early), then one timer waits for the next one's due time.
+    const n = this.sessions.length;
+    const upTo =
+      rate > 0
+        ? Math.min(n, Math.floor(((performance.now() + LAUNCH_TICK_MS - this.tStart) * rate) / 1000) + 1)
+        : n;
+    this.startUpTo(upTo, spec.connectConcurrency);
+    if (rate > 0 && this.launched >= upTo && this.launched < n) this.armLaunch(rate);
+  }
+
+  /** The hot loop, on its own: small, so the optimizer keeps it (and keeps it optimized). */
+  private startUpTo(upTo: number, concurrency: number): void {
+    while (this.stage === Stage.Establish && this.launched < upTo && this.inFlight < concurrency) {
       this.start(this.sessions[this.launched++]);
     }
   }
+
+  private armLaunch(rate: number): void {
+    if (this.launchTimer || this.stage !== Stage.Establish) return;
+    const wait = this.tStart + (this.launched * 1000) / rate - performance.now();
+    this.launchTimer = setTimeout(this.onLaunchTimer, Math.max(0, Math.ceil(wait)));
+  }
+
+  private readonly onLaunchTimer = (): void => {
+    this.launchTimer = null;
+    this.launch();
+  };
 
   private start(s: Session): void {
     this.inFlight++;

@@ -32,7 +32,7 @@ export interface LoopHost {
 
 /** A session's place in the send schedule (one per session, reused). */
 class Entry {
-  due = 0;
+  due = -0; // a double from the start (see Session)
   constructor(readonly s: Session) {}
 }
 
