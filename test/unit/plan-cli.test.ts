@@ -191,6 +191,27 @@ test('--from a saved capacity result: safe limit by default, --use max for the m
   assert.match(override.stdout, /--cluster other --service chat-target --desired-count 6/);
 });
 
+test('--from a sustain result, and a suite result: what its sustained test held, or --use max', async () => {
+  const sus = await plan(['--from', save('sus.json', result({}, 'sustain')), '--target', '10000']);
+  assert.equal(sus.code, 0, sus.stderr);
+  assert.match(sus.stdout, /^Tasks needed: 6$/m);
+  const suite = save('suite.json', {
+    v: 1,
+    kind: 'suite',
+    capacity: result({ maxReliable: 5000, safeLimit: 4000 }),
+    plan: { status: 'done', perTask: 3000, perTaskFrom: 'sustain', buffer: 0.2, rows: [], commands: [] },
+  });
+  const held = await plan(['--from', suite, '--target', '10000', '--json']);
+  assert.equal(held.code, 0, held.stderr);
+  const j = JSON.parse(held.stdout) as { perTask: number; tasks: number; perTaskFrom: { field: string } };
+  assert.equal(j.perTask, 3000);
+  assert.equal(j.tasks, 4); // 10000 / 3000 × 1.2 = 4
+  assert.match(j.perTaskFrom.field, /^plan\.perTask/);
+  const max = await plan(['--from', suite, '--use', 'max', '--target', '10000']);
+  assert.match(max.stdout, /at 5,000 per task \(capacity\.verdict\.maxReliable of suite\.json\)/);
+  assert.match(max.stdout, /^Tasks needed: 3$/m); // 10000 / 5000 × 1.2 = 2.4
+});
+
 test('--from: clear errors for missing, unreadable, unrelated and verdict-less files', async () => {
   mkdirSync(path.join(dir, 'adir'), { recursive: true });
   const cases: [string, RegExp][] = [
@@ -199,8 +220,12 @@ test('--from: clear errors for missing, unreadable, unrelated and verdict-less f
     [save('text.json', 'capacity: 2000\n'), /text\.json is not JSON/],
     [save('pkg.json', { name: 'holdline', version: '1.0.0' }), /pkg\.json is not a holdline result/],
     [
-      save('sustain.json', result({}, 'sustain')),
-      /sustain\.json is a sustain result; --from needs a capacity result/,
+      save('load.json', result({}, 'load')),
+      /load\.json is a load result; --from needs a capacity, sustain or suite result/,
+    ],
+    [
+      save('suite-early.json', { v: 1, kind: 'suite', capacity: null, plan: null }),
+      /suite-early\.json: the suite did not reach a per-task figure/,
     ],
     [save('none.json', result(null)), /none\.json has no verdict/],
     [

@@ -18,7 +18,7 @@ interface PlanOptions extends SizingFlags {
 /** Where the per-task number came from. */
 interface PerTask {
   value: number;
-  from: 'flag' | { file: string; field: 'verdict.safeLimit' | 'verdict.maxReliable' };
+  from: 'flag' | { file: string; field: string };
   cluster?: string;
   service?: string;
 }
@@ -29,7 +29,7 @@ export function planCommand(io: CliIO): Command {
   );
   return addSizingOptions(cmd)
     .option('--per-task <n>', 'connections one task holds (a measured safe limit)', parseCount)
-    .option('--from <result.json>', 'take the per-task number from a saved capacity result')
+    .option('--from <result.json>', 'take the per-task number from a saved capacity, sustain or suite result')
     .addOption(
       new Option('--use <which>', 'with --from: the safe limit or the maximum reliable count')
         .choices(['safe', 'max'])
@@ -68,7 +68,7 @@ async function resolvePerTask(o: PlanOptions, io: CliIO): Promise<PerTask> {
   if (o.perTask !== undefined) return { value: o.perTask, from: 'flag' };
   if (o.from === undefined) {
     throw new UserError(
-      'plan needs the connections one task holds: --per-task N, or --from RESULT.json of a capacity run',
+      'plan needs the connections one task holds: --per-task N, or --from RESULT.json of a capacity, sustain or suite run',
     );
   }
   return readPerTask(o.from, o.use, io.cwd);
@@ -102,6 +102,7 @@ export async function readPerTask(file: string, use: 'safe' | 'max', cwd: string
   } catch (err) {
     throw new UserError(`${file} is not JSON (${(err as Error).message})`, hint);
   }
+  if (isObj(doc) && doc.kind === 'suite') return perTaskOfSuite(doc, file, use, hint);
   if (
     !isObj(doc) ||
     !isObj(doc.info) ||
@@ -113,9 +114,9 @@ export async function readPerTask(file: string, use: 'safe' | 'max', cwd: string
   }
   if (doc.v !== 1) throw new UserError(`${file} is a version ${doc.v} result; this holdline reads version 1`);
   const command = doc.info.command;
-  if (command !== 'capacity') {
+  if (command !== 'capacity' && command !== 'sustain') {
     throw new UserError(
-      `${file} is a ${String(command)} result; --from needs a capacity result (it has verdict.safeLimit)`,
+      `${file} is a ${String(command)} result; --from needs a capacity, sustain or suite result (it has verdict.safeLimit)`,
       hint,
     );
   }
@@ -141,4 +142,28 @@ export async function readPerTask(file: string, use: 'safe' | 'max', cwd: string
     ...(typeof ecs.clusterName === 'string' ? { cluster: ecs.clusterName } : {}),
     ...(typeof ecs.serviceName === 'string' ? { service: ecs.serviceName } : {}),
   };
+}
+
+/**
+ * A `holdline suite` file: by default the per-task figure its own plan used (what the sustained
+ * test held at the safe limit); with --use max, the capacity stage's maximum reliable count.
+ */
+function perTaskOfSuite(doc: Obj, file: string, use: 'safe' | 'max', hint: string): PerTask {
+  if (doc.v !== 1)
+    throw new UserError(`${file} is a version ${String(doc.v)} suite result; this holdline reads version 1`);
+  if (use === 'max') {
+    const v = isObj(doc.capacity) && isObj(doc.capacity.verdict) ? doc.capacity.verdict.maxReliable : null;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new UserError(
+        `${file}: the suite's capacity stage found no reliable count: nothing to plan from`,
+        hint,
+      );
+    return { value: v, from: { file, field: 'capacity.verdict.maxReliable' } };
+  }
+  const perTask = isObj(doc.plan) ? doc.plan.perTask : null;
+  if (typeof perTask !== 'number' || !Number.isFinite(perTask) || perTask <= 0) {
+    const why = isObj(doc.plan) && typeof doc.plan.reason === 'string' ? `: ${doc.plan.reason}` : '';
+    throw new UserError(`${file}: the suite did not reach a per-task figure${why}`, hint);
+  }
+  return { value: perTask, from: { file, field: 'plan.perTask (held by the sustained test)' } };
 }
