@@ -73,7 +73,7 @@ case "$ACTION" in
         p50_ms: m.p50 ?? null, p99_ms: m.p99 ?? null, max_ms: m.max ?? null, mean_ms: m.mean ?? null,
         held: s.successful, closed: s.phases.close?.count ?? 0, unanswered: c.msgsUnanswered ?? 0,
         replies: m.count ?? 0, exit: r.exitCode,
-        note: `HDR latency from the intended send time; saturated=${s.generator.saturated}` + (fails ? `; failures: ${fails}` : ""),
+        note: `HDR latency from the intended send time (or the write, if earlier); saturated=${s.generator.saturated}` + (fails ? `; failures: ${fails}` : ""),
       }));
     ' "$OUT/holdline" ;;
   *) echo "usage: holdline.sh prepare|run|parse|version W OUT" >&2; exit 2 ;;

@@ -9,7 +9,8 @@ import { S_OPEN, type Session } from './session.js';
 // - Messages: one template sent on an absolute schedule (open loop: open + start + k × every) or
 //   in a closed loop (the next one waits for the reply to the previous one). The next message
 //   received after a send is its reply; its latency runs from the INTENDED send time, so a late
-//   generator shows up as latency instead of hiding it. One reply is outstanding per session:
+//   generator shows up as latency instead of hiding it (from the actual send when that was up to
+//   SEND_EARLY_MS early: never less than the real round trip). One reply is outstanding per session:
 //   in the open loop a reply that has not come by the next send (or by the session's end) is
 //   counted unanswered, as is a message that could not be written (connection backed up) or a
 //   slot skipped because the generator fell more than one interval behind. So every message of
@@ -38,6 +39,12 @@ class Entry {
 
 /** Lifetime ends are batched on this grid (ms): closing a session up to 10 ms late is harmless. */
 const LIFE_GRID_MS = 10;
+/**
+ * Sends due within this long after a firing go with it: a timer fires up to ~1 ms late, so
+ * waiting for each due time exactly adds that lateness to every open-loop latency and makes a
+ * firing per send; sending up to 1 ms early, timed from the actual send, does neither.
+ */
+const SEND_EARLY_MS = 1;
 /** Retry delay of a closed loop whose message could not be written. */
 const RETRY_MS = 5;
 
@@ -68,7 +75,12 @@ export class SessionLoop {
     this.count = m?.count ?? (this.everyMs > 0 || this.closedLoop ? Infinity : 1);
     if (m) {
       this.msg = compile(m.send, { env });
-      this.ticker = new Ticker<Entry>(this.onDue, 5, Math.max(65_536, 2 * (this.everyMs + this.startMs)));
+      this.ticker = new Ticker<Entry>(
+        this.onDue,
+        5,
+        Math.max(65_536, 2 * (this.everyMs + this.startMs)),
+        SEND_EARLY_MS,
+      );
     }
   }
 
@@ -134,7 +146,10 @@ export class SessionLoop {
       }
     }
     s.msgCount++;
-    if (this.host.send(s, data, now)) s.msgAt = intended;
+    // Timed from the intended time when sent late (a late generator shows as latency), from the
+    // actual send when sent early (joining a firing up to SEND_EARLY_MS before its time): never
+    // less than the real round trip.
+    if (this.host.send(s, data, now)) s.msgAt = intended < now ? intended : now;
     else this.rec.inc('msgsUnanswered');
     if (this.closedLoop) {
       if (s.msgAt === 0 && s.msgCount < this.count) this.schedule(s, now + Math.max(RETRY_MS, this.everyMs));

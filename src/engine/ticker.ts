@@ -2,7 +2,7 @@
  * One timer for a whole process: a hashed wheel of due times. Each entry is an object with a
  * numeric `due` (performance.now() ms); a firing visits only the buckets whose time has come,
  * never every entry (a per-tick scan of every connection costs more than the heartbeats).
- * Entries never fire early.
+ * Entries never fire early, unless the owner allows it (`earlyMs`).
  */
 export interface Due {
   due: number;
@@ -25,10 +25,17 @@ export class Ticker<T extends Due> {
    * @param resolutionMs bucket width
    * @param horizonMs delays up to this go straight into the wheel
    */
+  /**
+   * @param earlyMs entries due within this much after a firing fire with it (default 0: never
+   *   early). Timers fire up to a millisecond late; letting entries due that soon join a firing
+   *   makes fewer, fuller firings and trades that lateness for sending slightly early, which the
+   *   caller must time from the actual send.
+   */
   constructor(
     private readonly fire: (entry: T, now: number) => void,
     resolutionMs = 5,
     horizonMs = 65_536,
+    private readonly earlyMs = 0,
   ) {
     this.res = resolutionMs;
     this.horizon = horizonMs;
@@ -67,14 +74,15 @@ export class Ticker<T extends Due> {
     if (at >= this.armedFor) return;
     if (this.timer) clearTimeout(this.timer);
     this.armedFor = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - performance.now())));
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - this.earlyMs - performance.now())));
   }
 
   private readonly onTimer = (): void => {
     this.timer = null;
     this.armedFor = Infinity;
     const now = performance.now();
-    const last = Math.floor(now / this.res);
+    const upTo = now + this.earlyMs; // entries due by then fire now
+    const last = Math.floor(upTo / this.res);
     const n = this.buckets.length;
     let earliestKept = Infinity;
     this.firing = true;
@@ -85,7 +93,7 @@ export class Ticker<T extends Due> {
         // The length is re-read: fire() may append entries due now to this very bucket.
         for (let i = 0; i < bucket.length; i++) {
           const e = bucket[i];
-          if (e.due <= now) {
+          if (e.due <= upTo) {
             this.size--;
             this.fire(e, now);
           } else {

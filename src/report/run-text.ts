@@ -41,7 +41,9 @@ export function runSummary(r: StepResult, v: RunVerdict | null, target: string):
   }
   const m = r.phases.message;
   if (m && m.count > 0) {
-    out.push(`Latency     ${latencyLine(m)}  (${grouped(m.count)} replies, from the intended send time)`);
+    out.push(
+      `Latency     ${latencyLine(m)}  (${grouped(m.count)} replies, from the intended send time or the write, whichever came first)`,
+    );
   }
   const phases = PHASES.filter((p) => (r.phases[p]?.count ?? 0) > 0);
   const http = Object.keys(r.phases).filter((p) => p.startsWith('http:'));

@@ -88,3 +88,30 @@ test('one timer per group of due times: none for a bucket start, none re-armed m
     globalThis.setTimeout = realSetTimeout;
   }
 });
+
+test('earlyMs: entries due within it join a firing, never sooner than that before their time', async () => {
+  const t0 = performance.now();
+  const firedAt: number[] = [];
+  const dues: number[] = [];
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const ticker = new Ticker<E>(
+    (e, now) => {
+      firedAt.push(now);
+      dues.push(e.due);
+      if (firedAt.length === 200) resolveDone();
+    },
+    5,
+    500,
+    1,
+  );
+  // 200 entries due 0.05 ms apart, from +20 ms: about 10 ms of due times, each at most 1 ms early.
+  for (let i = 0; i < 200; i++) ticker.add({ due: t0 + 20 + i * 0.05, id: i, fired: 0, at: [] });
+  await done;
+  for (let i = 0; i < 200; i++)
+    assert.ok(firedAt[i] >= dues[i] - 1, `entry ${i} fired ${dues[i] - firedAt[i]} ms early`);
+  // Each firing takes everything due within 1 ms of it: at most one firing per ms of due times,
+  // against one per entry when firing exactly on time.
+  assert.ok(new Set(firedAt).size <= 11, `${new Set(firedAt).size} firings`);
+  ticker.clear();
+});
