@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COUNTERS, V, type Counters, type IntervalSnapshot, type StepResult } from '../../src/contract.js';
+import { V, type IntervalSnapshot, type StepResult } from '../../src/contract.js';
+import { counters, stepResult } from '../helpers/steps.js';
 import { createHist, decode, encode, record } from '../../src/metrics/histogram.js';
 import {
   BroadcastPlan,
@@ -68,38 +69,15 @@ function step(f: BroadcastFindings | BroadcastFindings[], p: Partial<StepResult>
     settings: SETTINGS,
     thresholds: T,
   });
-  const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
-  return {
-    v: V,
-    spec: plan.first(),
-    workers: 1,
-    startedAt: 0,
+  return stepResult(plan.first(), {
     durationMs: 800,
-    sessions: 100,
-    established: 100,
-    successful: 100,
-    failed: 0,
-    failures: {},
-    counters,
-    hist: {},
     phases: {
       delivery: { count: 400, min: 0.5, mean: 2, p50: 2, p90: 3, p95: 3.5, p99: 4, p999: 6, max: 6 },
     },
-    errorSamples: [],
-    generator: {
-      peakRssBytes: 0,
-      cpuUserMs: 0,
-      cpuSystemMs: 0,
-      maxCpuPct: 0,
-      maxEldMs: 0,
-      maxFds: 0,
-      saturated: false,
-    },
-    aborted: false,
     earlyCloses: [],
     ext: { broadcast: f },
     ...p,
-  };
+  });
 }
 
 test('codes: unique, prefixed, from the unambiguous alphabet, even when the random source repeats', () => {
@@ -302,9 +280,6 @@ test('progress: connected, codes sent, receipts and errors add up over snapshots
     return encode(h);
   };
   const snap = (established: number, failed: number, sent: number, receipts: number): IntervalSnapshot => {
-    const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
-    counters.established = established;
-    counters.failed = failed;
     return {
       v: V,
       worker: 0,
@@ -313,7 +288,7 @@ test('progress: connected, codes sent, receipts and errors add up over snapshots
       t1: 2000,
       active: 0,
       pending: 0,
-      counters,
+      counters: counters({ established, failed }),
       failures: {},
       hist: {
         ...(sent ? { publish_lag: hist(sent) } : {}),

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CapacityPlan } from '../../src/plans/capacity.js';
-import { V, type StepResult, type StepSpec } from '../../src/contract.js';
+import { type StepResult, type StepSpec } from '../../src/contract.js';
+import { stepResult } from '../helpers/steps.js';
 
 const step = {
   connectConcurrency: 200,
@@ -13,42 +14,12 @@ const step = {
 /** A server that holds at most `cap` sessions: the excess fails. */
 function simulate(spec: StepSpec, cap: number): StepResult {
   const successful = Math.min(spec.sessions, cap);
-  return {
-    v: V,
-    spec,
-    workers: 1,
-    startedAt: 0,
-    durationMs: 1,
-    sessions: spec.sessions,
+  return stepResult(spec, {
     established: successful,
     successful,
     failed: spec.sessions - successful,
     failures: spec.sessions > successful ? { http_503: spec.sessions - successful } : {},
-    counters: {
-      started: 0,
-      established: 0,
-      failed: 0,
-      closedEarly: 0,
-      msgsSent: 0,
-      msgsRecv: 0,
-      bytesSent: 0,
-      bytesRecv: 0,
-      heartbeats: 0,
-    },
-    hist: {},
-    phases: {},
-    errorSamples: [],
-    generator: {
-      peakRssBytes: 0,
-      cpuUserMs: 0,
-      cpuSystemMs: 0,
-      maxCpuPct: 0,
-      maxEldMs: 0,
-      maxFds: 0,
-      saturated: false,
-    },
-    aborted: false,
-  };
+  });
 }
 
 function drive(plan: CapacityPlan, cap: number): StepResult[] {

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { V, type CapacityVerdict, type RunResult, type StepResult } from '../../src/contract.js';
+import {
+  V,
+  type CapacityVerdict,
+  type RunResult,
+  type StepResult,
+  type StepSpec,
+} from '../../src/contract.js';
 import {
   perTaskFromSustain,
   suiteExitCode,
@@ -9,6 +15,7 @@ import {
   sustainPoint,
   type SuiteResult,
 } from '../../src/plans/suite.js';
+import { counters, stepResult } from '../helpers/steps.js';
 
 function step(o: {
   sessions: number;
@@ -16,51 +23,27 @@ function step(o: {
   successful: number;
   closedEarly?: number;
 }): StepResult {
-  return {
+  const spec: StepSpec = {
     v: V,
-    spec: {
-      v: V,
-      plan: 'sustain',
-      index: 0,
-      sessions: o.sessions,
-      connectConcurrency: 200,
-      stepTimeoutMs: 1000,
-      holdMs: 1000,
-      scenario: { http: [], connect: { transport: 'ws', url: 'ws://127.0.0.1:1/' } },
-    },
-    workers: 1,
-    startedAt: 0,
-    durationMs: 1,
+    plan: 'sustain',
+    index: 0,
     sessions: o.sessions,
+    connectConcurrency: 200,
+    stepTimeoutMs: 1000,
+    holdMs: 1000,
+    scenario: { http: [], connect: { transport: 'ws', url: 'ws://127.0.0.1:1/' } },
+  };
+  return stepResult(spec, {
     established: o.established,
     successful: o.successful,
     failed: o.sessions - o.successful,
-    failures: {},
-    counters: {
+    counters: counters({
       started: o.sessions,
       established: o.established,
       failed: o.sessions - o.successful,
       closedEarly: o.closedEarly ?? 0,
-      msgsSent: 0,
-      msgsRecv: 0,
-      bytesSent: 0,
-      bytesRecv: 0,
-      heartbeats: 0,
-    },
-    hist: {},
-    phases: {},
-    errorSamples: [],
-    generator: {
-      peakRssBytes: 0,
-      cpuUserMs: 0,
-      cpuSystemMs: 0,
-      maxCpuPct: 0,
-      maxEldMs: 0,
-      maxFds: 0,
-      saturated: false,
-    },
-    aborted: false,
-  };
+    }),
+  });
 }
 
 function run(
