@@ -5,20 +5,12 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCliChild } from '../helpers/cli.js';
+import { closedPort } from '../helpers/net.js';
 import { spawnTarget } from '../../src/target/spawn.js';
 import { readRunResult } from '../../src/report/json.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'holdline-e2e-'));
-}
-
-/** A port that was free a moment ago: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 test('nothing listening: every session refused, quick end, diagnosis, exit 1, result kept', async () => {

@@ -5,19 +5,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCliChild } from '../helpers/cli.js';
+import { closedPort } from '../helpers/net.js';
 import type { SuiteResult } from '../../src/plans/suite.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'holdline-suite-'));
-}
-
-/** A port that was free a moment ago: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** The one suite result the run left in `dir`. */

@@ -1,31 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COUNTERS, V, type Counters, type StepResult, type StepSpec } from '../../src/contract.js';
+import { type StepResult, type StepSpec } from '../../src/contract.js';
+import { counters, stepResult } from '../helpers/steps.js';
 import { RunPlan, defaultStepTimeout } from '../../src/plans/run.js';
 
 const scenario = { http: [], connect: { transport: 'ws' as const, url: 'ws://127.0.0.1:1/' } };
 
-function counters(over: Partial<Counters> = {}): Counters {
-  const c = Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Counters;
-  return { ...c, ...over };
-}
-
 function result(spec: StepSpec, over: Partial<StepResult>): StepResult {
-  return {
-    v: V,
-    spec,
-    workers: 1,
-    startedAt: 0,
+  return stepResult(spec, {
     durationMs: 1000,
-    sessions: spec.sessions,
-    established: spec.sessions,
-    successful: spec.sessions,
-    failed: 0,
-    failures: {},
-    counters: counters(),
-    hist: {},
-    phases: {},
-    errorSamples: [],
     generator: {
       baseRssBytes: 50e6,
       peakRssBytes: 60e6,
@@ -36,9 +19,8 @@ function result(spec: StepSpec, over: Partial<StepResult>): StepResult {
       maxFds: 20,
       saturated: false,
     },
-    aborted: false,
     ...over,
-  };
+  });
 }
 
 test('one step: hold bounded by --max-duration with a session plan, none without; the ramp sets the deadline', () => {
