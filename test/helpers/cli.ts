@@ -12,13 +12,25 @@ export interface CliRun {
 /** Runs the CLI in this process with captured output. */
 export async function runCli(
   args: string[],
-  o: { env?: Record<string, string | undefined>; cwd?: string; signal?: AbortSignal } = {},
+  o: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    signal?: AbortSignal;
+    /** Sees stderr as a terminal does (live progress lines), chunk by chunk. */
+    onTtyStderr?: (chunk: string) => void;
+  } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
     stdout: { write: (s: string) => (stdout += s), isTTY: false },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        o.onTtyStderr?.(s);
+      },
+      isTTY: o.onTtyStderr !== undefined,
+    },
     env: { ...process.env, ...o.env },
     cwd: o.cwd ?? process.cwd(),
     signal: o.signal ?? new AbortController().signal,
