@@ -1,18 +1,34 @@
 import {
   V,
-  type HttpStepSpec,
-  type LatencySummary,
+  type BroadcastGrade,
+  type BroadcastSettings,
+  type BroadcastThresholds,
+  type BroadcastVerdict,
+  type CodeRow,
+  type MissedClient,
   type ScenarioSpec,
   type StepResult,
   type StepSpec,
+  type StreamDrop,
 } from '../contract.js';
 import type { Plan } from './plan.js';
+
+export type {
+  BroadcastGrade,
+  BroadcastMatchSpec as MatchSpec,
+  BroadcastSettings,
+  BroadcastThresholds,
+  BroadcastVerdict,
+  CodeRow,
+  MissedClient,
+  PublishSpec,
+  StreamDrop,
+} from '../contract.js';
 
 // Fan-out verification: one step in which N clients subscribe, codes are published over HTTP at
 // evenly spread times, and every (client, code) receipt is checked. The plan only builds the step
 // and grades its result; the engine extension (engine/ext-broadcast.ts) does the work.
-// The plain data shared with the extension and the reporter lives here too, which is why this
-// file is longer than most: it belongs in contract.ts next to the other step data.
+// The plain data it shares with the extension and the reporter is in contract.ts.
 
 export const BROADCAST_DEFAULTS = {
   connections: 50,
@@ -31,36 +47,6 @@ export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** Random characters after the prefix (50 bits). */
 export const CODE_RANDOM_CHARS = 10;
 
-// ---------------------------------------------------------------- step settings (spec.ext.broadcast)
-
-export type MatchSpec = { kind: 'substring' } | { kind: 'json'; path: string };
-
-/** The HTTP request that publishes one code; templates may use {{code}} and {{codeIndex}}. */
-export interface PublishSpec {
-  /** Steps run once before the first publish (e.g. a token); their captures feed the templates. */
-  http: HttpStepSpec[];
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | null;
-  timeoutMs: number;
-}
-
-export interface BroadcastSettings {
-  /** Unique codes, in publish order: `codePrefix` + CODE_RANDOM_CHARS of `codeAlphabet`. */
-  codes: string[];
-  codePrefix: string;
-  codeAlphabet: string;
-  /** Publishing is spread evenly over this, from the end of the connect phase. */
-  durationMs: number;
-  /** After the last publish, wait this long for receipts (less once every client has every code). */
-  collectMs: number;
-  publish: PublishSpec;
-  match: MatchSpec;
-  /** Most clients with missed codes, and drops, listed one by one. */
-  listLimit: number;
-}
-
 // ---------------------------------------------------------------- findings (result.ext.broadcast)
 
 export interface PublishOutcome {
@@ -72,18 +58,6 @@ export interface PublishOutcome {
   ms: number;
   /** Intended publish time → request sent (the generator's lateness). */
   lagMs: number;
-}
-
-export interface MissedClient {
-  client: number; // global session index
-  codes: number[]; // code indexes
-}
-
-export interface StreamDrop {
-  client: number;
-  atMs: number; // since the step started
-  reason: string; // error class
-  reconnected: boolean;
 }
 
 /** One worker's findings; per-code arrays are indexed like the codes. */
@@ -114,75 +88,6 @@ export interface BroadcastFindings {
   reconnects: number;
   collectMs: number;
   endedEarly: boolean; // every connected client had every code before the window closed
-}
-
-// ---------------------------------------------------------------- verdict
-
-export type BroadcastGrade = 'good' | 'warning' | 'issues';
-
-export interface BroadcastThresholds {
-  minDelivery?: number;
-  minConnected?: number;
-  maxErrorRate?: number;
-  maxP99Ms?: number;
-  /** The grade from which the run fails (exit 1); `never`: only thresholds fail it. */
-  failOn: BroadcastGrade | 'never';
-}
-
-export interface CodeRow {
-  index: number;
-  code: string;
-  scheduledMs: number;
-  publishedAtMs: number | null;
-  status: string; // ok | failure class | pending
-  connected: number;
-  received: number;
-  missing: number;
-  late: number;
-  firstMs: number | null;
-  lastMs: number | null;
-  spreadMs: number | null;
-}
-
-export interface BroadcastVerdict {
-  grade: BroadcastGrade;
-  /** The numbers that led to the grade, one per criterion, each with its own grade. */
-  reasons: { grade: BroadcastGrade; text: string }[];
-  clients: number;
-  connected: number;
-  connectRate: number;
-  connectMs: number;
-  codes: number;
-  published: number;
-  publishFailed: number;
-  expected: number; // published codes × clients connected at their publish time
-  received: number;
-  missing: number;
-  deliveryRate: number;
-  duplicates: number;
-  unknownCodes: number;
-  unknownSamples: string[];
-  late: number;
-  otherMessages: number;
-  errors: number;
-  errorRate: number;
-  drops: StreamDrop[];
-  dropCount: number;
-  reconnects: number;
-  latency: LatencySummary | null; // intended publish time → receipt
-  publishLatency: LatencySummary | null;
-  spread: { p50Ms: number; maxMs: number } | null; // first → last client, per code
-  perCode: CodeRow[];
-  missed: MissedClient[];
-  missedClients: number;
-  missedPairs: number;
-  durationMs: number;
-  collectMs: number;
-  endedEarly: boolean;
-  thresholds: BroadcastThresholds;
-  /** Thresholds not met, as sentences. */
-  failed: string[];
-  passed: boolean;
 }
 
 // ---------------------------------------------------------------- plan

@@ -1,7 +1,17 @@
-import { V, type StepResult, type StepSpec } from '../contract.js';
-import type { HistoryRow, LoadFindings, LoadSettings } from '../engine/load-model.js';
+import {
+  V,
+  type LoadCriterion,
+  type LoadVerdict,
+  type StepResult,
+  type StepSpec,
+  type HistoryRow,
+  type LoadFindings,
+  type LoadSettings,
+} from '../contract.js';
 import type { Plan } from './plan.js';
 import { grouped } from '../report/duration.js';
+
+export type { LoadCriterion, LoadVerdict } from '../contract.js';
 
 // The chat load: one step (connections, groups, messages) and the users' success criteria as
 // the verdict. Pure: settings in, a StepSpec out; results in, a verdict out.
@@ -102,25 +112,6 @@ export const LOAD_CRITERIA: LoadCriteria = {
   maxP95Ms: 500,
   failOnCritical: true,
 };
-
-export interface LoadCriterion {
-  name: 'connection_success' | 'message_success' | 'p95_latency' | 'critical_errors';
-  passed: boolean;
-  /** Measured value (fraction, ms, or count of critical errors); null when nothing was measured. */
-  actual: number | null;
-  limit: number;
-  /** Not judged (no message was scheduled, or the check is switched off). */
-  skipped: boolean;
-}
-
-export interface LoadVerdict {
-  passed: boolean;
-  criteria: LoadCriterion[];
-  /** Critical errors, one sentence each. */
-  critical: string[];
-  /** What makes the figures less trustworthy (generator or target saturated, …), one sentence each. */
-  warnings: string[];
-}
 
 export interface LoadPlanOptions {
   settings: LoadSettings;

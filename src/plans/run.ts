@@ -1,5 +1,14 @@
-import { V, type ScenarioSpec, type StepResult, type StepSpec } from '../contract.js';
+import {
+  V,
+  type RunCost,
+  type RunVerdict,
+  type ScenarioSpec,
+  type StepResult,
+  type StepSpec,
+} from '../contract.js';
 import type { Plan } from './plan.js';
+
+export type { RunCost, RunVerdict } from '../contract.js';
 
 // `holdline run`: N sessions of a scenario, once. One step; the verdict is the share of sessions
 // that succeeded (default: all of them), plus the figures a user reads off such a run: messages,
@@ -25,31 +34,6 @@ export interface RunSettings {
   scenario: ScenarioSpec;
   scenarioModule?: string;
   localAddresses?: string[];
-}
-
-/** What the generator cost, per unit of work (null when there was no such work). */
-export interface RunCost {
-  /** Peak RSS above the RSS at the step's start, per session held (bytes). */
-  rssPerSessionBytes: number | null;
-  /** User + system CPU per session opened (ms). */
-  cpuPerSessionMs: number | null;
-  /** User + system CPU per message sent (µs): a round trip when every message is answered. */
-  cpuPerMessageUs: number | null;
-  cpuMs: number;
-  peakRssBytes: number;
-  maxEldMs: number;
-  saturated: boolean;
-}
-
-export interface RunVerdict {
-  threshold: number;
-  sessions: number;
-  successful: number;
-  /** successful / sessions, 0..1 */
-  rate: number;
-  passed: boolean;
-  messages: { sent: number; received: number; unanswered: number; replies: number };
-  cost: RunCost;
 }
 
 export class RunPlan implements Plan<RunVerdict> {

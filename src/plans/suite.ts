@@ -1,100 +1,19 @@
-import type { CapacityVerdict, HeartbeatSpec, RunResult } from '../contract.js';
-import type { TaskRow } from './tasks.js';
+import type { CapacityVerdict, RunResult, SuiteResult, SuiteVerdict, SustainOutcome } from '../contract.js';
+
+export { SUITE_V } from '../contract.js';
+export type {
+  StageStatus,
+  SuiteEnvStage,
+  SuitePlanStage,
+  SuiteResult,
+  SuiteSustainStage,
+  SuiteVerdict,
+  SustainOutcome,
+} from '../contract.js';
 
 // `holdline suite`: env check, capacity ladder, sustain at the safe limit, plan. The shape of its
 // combined result and the pure decisions between stages (what to sustain, what to plan with, the
 // verdict). No I/O here: the command runs the stages and writes the file.
-
-export const SUITE_V = 1 as const;
-
-export interface SuiteEnvStage {
-  /** The full host snapshot, as `holdline env --json` prints it. */
-  facts: Record<string, unknown>;
-  /** The run the preflight judged: the most sessions open at once, and where they go. */
-  planned: { sessions: number; target: string };
-  /** What is wrong on this host for the planned run, one line each (empty: nothing). */
-  preflight: string[];
-  /** Titles of the host advice marked as warnings (the reasons and fixes are in `facts.advice`). */
-  warnings: string[];
-}
-
-export type StageStatus = 'running' | 'done' | 'skipped' | 'interrupted' | 'error';
-
-export interface SustainOutcome {
-  /** Connections asked for: the safe limit. */
-  sessions: number;
-  established: number;
-  /** Open and healthy at the end of the hold. */
-  held: number;
-  closedEarly: number;
-  neverOpened: number;
-  /** `held` reached the threshold. */
-  passed: boolean;
-  /** held: every connection lasted; lost: some did not, within the threshold; failed: below it. */
-  verdict: 'held' | 'lost' | 'failed';
-}
-
-export interface SuiteSustainStage {
-  status: StageStatus;
-  /** Why it did not run (skipped, interrupted). */
-  reason?: string;
-  /** The safe limit found by capacity: the connections held. */
-  sessions: number | null;
-  durationMs: number;
-  heartbeat: HeartbeatSpec | null;
-  /** The sustained run, as `holdline sustain` saves it (partial while it runs). */
-  result: RunResult<CapacityVerdict> | null;
-  outcome: SustainOutcome | null;
-}
-
-export interface SuitePlanStage {
-  status: StageStatus;
-  reason?: string;
-  /** Connections per task: what the sustained test held. */
-  perTask: number | null;
-  perTaskFrom: 'sustain';
-  /** Said when the sustained test lost connections and the plan uses fewer than the safe limit. */
-  note?: string;
-  buffer: number;
-  rows: TaskRow[];
-  commands: string[];
-}
-
-export interface SuiteVerdict {
-  /** Every stage ran and every threshold held. */
-  passed: boolean;
-  maxReliable: number | null;
-  /** Every capacity point passed: the real limit is above maxReliable. */
-  limitAbove: boolean;
-  safeLimit: number | null;
-  sustain: SustainOutcome['verdict'] | 'not-run';
-  perTask: number | null;
-  tasks: { target: number; tasks: number }[];
-  /** Why `passed` is false, one line each. */
-  problems: string[];
-}
-
-export interface SuiteResult {
-  v: typeof SUITE_V;
-  kind: 'suite';
-  id: string;
-  /** What was tested, redacted. */
-  target: string;
-  startedAt: number;
-  endedAt: number;
-  config: Record<string, unknown>;
-  env: SuiteEnvStage | null;
-  /** The ladder, as `holdline capacity` saves it (partial while it runs). */
-  capacity: RunResult<CapacityVerdict> | null;
-  sustain: SuiteSustainStage | null;
-  plan: SuitePlanStage | null;
-  verdict: SuiteVerdict | null;
-  interrupted: boolean;
-  /** An unexpected failure that stopped the suite; the stages before it are kept. */
-  error: string | null;
-  /** 130 until the suite ends, so a file left by a killed run says it did not finish. */
-  exitCode: number;
-}
 
 /** What the sustained stage holds: the safe limit, or why there is nothing to hold. */
 export function sustainPoint(capacity: RunResult<CapacityVerdict>): { sessions: number } | { skip: string } {

@@ -1,6 +1,10 @@
 // How many tasks (containers, pods, machines) hold a target number of connections, given what one
 // task holds. Pure arithmetic, kept apart so `holdline plan` and the capacity verdict agree.
 
+import type { TaskRow } from '../contract.js';
+
+export type { TaskRow } from '../contract.js';
+
 /** Decimal places kept before rounding up: 10000 / 2000 * 1.2 is 6.000000000000001 in binary floating point. */
 const DECIMALS = 9;
 
@@ -26,19 +30,6 @@ export function exactTasks(target: number, perTask: number, buffer = 0.2): numbe
 /** ceil(target / perTask × (1 + buffer)); buffer 0.2 = 20% headroom. */
 export function tasksNeeded(target: number, perTask: number, buffer = 0.2): number {
   return Math.ceil(exactTasks(target, perTask, buffer));
-}
-
-export interface TaskRow {
-  target: number;
-  perTask: number;
-  buffer: number;
-  /** target / perTask before the buffer. */
-  base: number;
-  /** base × (1 + buffer), before rounding up. */
-  exact: number;
-  tasks: number;
-  /** Connections the tasks hold at perTask each. */
-  capacity: number;
 }
 
 export function taskRow(target: number, perTask: number, buffer = 0.2): TaskRow {

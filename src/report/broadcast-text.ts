@@ -1,5 +1,14 @@
-import type { IntervalSnapshot, LatencySummary, RunResult, StepResult, StepSpec } from '../contract.js';
-import type { BroadcastGrade, BroadcastSettings, BroadcastVerdict, CodeRow } from '../plans/broadcast.js';
+import type {
+  BroadcastGrade,
+  BroadcastSettings,
+  BroadcastVerdict,
+  CodeRow,
+  IntervalSnapshot,
+  LatencySummary,
+  RunResult,
+  StepResult,
+  StepSpec,
+} from '../contract.js';
 import type { Out, Reporter } from './reporter.js';
 import { diagnosisLines } from './terminal.js';
 import { elapsed, grouped, millis, seconds } from './duration.js';

@@ -1,6 +1,14 @@
-import type { LatencySummary, RunResult, StepResult, StepSpec } from '../contract.js';
-import type { HistoryRow, LoadFindings, LoadSettings } from '../engine/load-model.js';
-import type { LoadCriterion, LoadVerdict } from '../plans/load.js';
+import type {
+  HistoryRow,
+  LatencySummary,
+  LoadCriterion,
+  LoadFindings,
+  LoadSettings,
+  LoadVerdict,
+  RunResult,
+  StepResult,
+  StepSpec,
+} from '../contract.js';
 import type { Out, Reporter } from './reporter.js';
 import { diagnosisLines } from './terminal.js';
 import { bytes, grouped, millis, percent, seconds } from './duration.js';

@@ -1,4 +1,4 @@
-import type { TaskRow } from '../plans/tasks.js';
+import type { TaskRow } from '../contract.js';
 
 // `holdline plan` (and the plan stage of `holdline suite`): pure rows in, text out.
 

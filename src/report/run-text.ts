@@ -1,5 +1,4 @@
-import type { LatencySummary, RunResult, StepResult, StepSpec } from '../contract.js';
-import type { RunVerdict } from '../plans/run.js';
+import type { LatencySummary, RunResult, RunVerdict, StepResult, StepSpec } from '../contract.js';
 import type { Out, Reporter } from './reporter.js';
 import { diagnosisLines } from './terminal.js';
 import { bytes, grouped, millis, percent, seconds, share } from './duration.js';

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { RunInfo, RunResult, StepResult } from '../contract.js';
+import type { RunInfo, RunResult, StepResult, SuiteResult } from '../contract.js';
 import { UserError } from '../errors.js';
-import type { SuiteResult } from '../plans/suite.js';
 import { partialRunResult, writeJsonAtomic } from './json.js';
 import type { Reporter } from './reporter.js';
 

@@ -1,4 +1,4 @@
-import type { SuiteResult, SustainOutcome } from '../plans/suite.js';
+import type { SuiteResult, SustainOutcome } from '../contract.js';
 import { grouped, share } from './duration.js';
 
 // `holdline suite` for the terminal: stage headings and the combined summary. Pure: the combined

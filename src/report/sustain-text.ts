@@ -1,5 +1,4 @@
-import type { CapacityVerdict, RunResult, StepResult, StepSpec } from '../contract.js';
-import type { CloseAnalysis } from '../plans/sustain.js';
+import type { CapacityVerdict, CloseAnalysis, RunResult, StepResult, StepSpec } from '../contract.js';
 import type { Out, Reporter } from './reporter.js';
 import { diagnosisLines } from './terminal.js';
 import { millis, percent, seconds } from './duration.js';
