@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearer } from './auth.js';
 import type { TargetContext } from './context.js';
+import { admit, isRefusal } from './admission.js';
 import { HttpError } from './http-util.js';
 import { addRoute } from './routes.js';
 
@@ -128,42 +129,23 @@ function write(s: SseSub, buf: Buffer): boolean {
 
 function getEvents(ctx: TargetContext, req: IncomingMessage, res: ServerResponse, query: string): void {
   const q = query ? new URLSearchParams(query) : null;
-  if (ctx.closing) throw refuse(ctx, 503, 'shutting_down', 'the target is shutting down');
-  const token = q?.get('token') ?? bearer(req.headers.authorization);
-  const userId = token ? ctx.auth.verify(token) : null;
-  if (userId === null && ctx.opts.auth === 'token') {
-    const why = token
-      ? 'invalid or expired token'
-      : 'missing token: use /events?token=… or Authorization: Bearer …';
-    throw refuse(ctx, 401, 'unauthorized', why, { 'WWW-Authenticate': 'Bearer' });
-  }
   const header = req.headers['last-event-id'];
   const rawLast =
     (typeof header === 'string' && header !== '' ? header : null) ?? q?.get('lastEventId') ?? null;
-  if (rawLast !== null && !LAST_ID.test(rawLast.trim())) {
-    throw refuse(
-      ctx,
-      400,
-      'bad_request',
-      'Last-Event-ID must be the number of an event (a whole number of at most 15 digits)',
-    );
+  const a = admit(ctx, req, q?.get('token') ?? bearer(req.headers.authorization), '/events', () =>
+    rawLast !== null && !LAST_ID.test(rawLast.trim())
+      ? {
+          status: 400,
+          reason: 'bad_request',
+          message: 'Last-Event-ID must be the number of an event (a whole number of at most 15 digits)',
+        }
+      : null,
+  );
+  if (isRefusal(a)) {
+    ctx.stats.rejected[a.reason]++;
+    throw new HttpError(a.status, a.reason, a.message, a.headers);
   }
-  const clientKey =
-    userId !== null
-      ? `u:${userId}`
-      : ctx.limits.maxPerClient > 0
-        ? `a:${req.socket.remoteAddress ?? ''}`
-        : 'a:';
-  const admission = ctx.limits.check(clientKey);
-  if (admission === 'total_limit') {
-    throw refuse(ctx, 503, 'total_limit', `connection limit reached (${ctx.limits.maxTotal})`, {
-      'Retry-After': '1',
-    });
-  }
-  if (admission === 'client_limit') {
-    const why = `too many connections for this client (limit ${ctx.limits.maxPerClient})`;
-    throw refuse(ctx, 429, 'client_limit', why, { 'Retry-After': '1' });
-  }
+  const clientKey = a.clientKey;
 
   if (req.method === 'HEAD') {
     // Headers only: not a stream, nothing to hold open.
@@ -199,17 +181,6 @@ function replay(sub: SseSub, after: number): void {
     sub.res.write(`: events ${after + 1}-${oldest - 1} are no longer kept (SSE_REPLAY ${ring.cap})\n\n`);
   }
   for (const buf of ring.since(after)) if (write(sub, buf)) ctx.stats.sseEventsOut++;
-}
-
-function refuse(
-  ctx: TargetContext,
-  status: number,
-  reason: 'unauthorized' | 'total_limit' | 'client_limit' | 'bad_request' | 'shutting_down',
-  message: string,
-  headers?: Record<string, string>,
-): HttpError {
-  ctx.stats.rejected[reason]++;
-  return new HttpError(status, reason, message, headers);
 }
 
 function onClose(this: ServerResponse): void {
