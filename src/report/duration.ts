@@ -36,7 +36,7 @@ export function grouped(n: number): string {
   return r < 0 ? `-${digits}` : digits;
 }
 
-/** `512 MiB`, `1.5 GiB`. */
+/** `512 MiB`, `1.5 GiB`, `2 GiB`: one decimal below 100 of a unit, none for whole numbers. */
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
@@ -45,7 +45,8 @@ export function bytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return `${i === 0 || v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+  const digits = i === 0 || v >= 100 || Number.isInteger(v) ? 0 : 1;
+  return `${v.toFixed(digits)} ${units[i]}`;
 }
 
 /** `80%`, `82.5%` for a threshold-like fraction (no trailing zeros). */
