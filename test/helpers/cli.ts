@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { CommanderError, type Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/io.js';
+import { UserError } from '../../src/errors.js';
 
 export interface CliRun {
   code: number;
@@ -38,6 +40,39 @@ export async function runCli(
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
+}
+
+/**
+ * Runs one command's own parser, without main(): a user error comes back as exit 2 with its
+ * message and hint on stderr. The environment is `o.env` only (default empty).
+ */
+export async function runCommand(
+  make: (io: CliIO) => Command,
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: o.env ?? {},
+    cwd: o.cwd ?? process.cwd(),
+    signal: new AbortController().signal,
+    exit: { code: 0 },
+  };
+  const cmd = make(io)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
+  try {
+    await cmd.parseAsync(args, { from: 'user' });
+    return { code: io.exit.code, stdout, stderr };
+  } catch (err) {
+    if (err instanceof UserError)
+      return { code: 2, stdout, stderr: `${stderr}${err.message}\n${err.hint ?? ''}` };
+    if (err instanceof CommanderError) return { code: 2, stdout, stderr };
+    throw err;
+  }
 }
 
 export const BIN = fileURLToPath(new URL('../../../bin/holdline.js', import.meta.url));

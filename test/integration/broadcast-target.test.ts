@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { startTarget } from '../helpers/target.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { RunResult } from '../../src/contract.js';
 import type { BroadcastVerdict } from '../../src/plans/broadcast.js';
+import { onlyResult } from '../helpers/results.js';
 
 // The acceptance runs: `holdline broadcast 500 20 20s` against the built-in reference target (a
 // child process, tokens per client, POST /codes), over SSE and over WebSocket. About 20 s each.
@@ -31,12 +30,6 @@ async function targetPublishes(): Promise<boolean> {
 const ready = await targetPublishes();
 const skip = ready ? false : 'the reference target has no POST /codes yet';
 
-function onlyResult(dir: string): RunResult<BroadcastVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1);
-  return readRunResult(path.join(dir, files[0])) as RunResult<BroadcastVerdict>;
-}
-
 for (const transport of ['sse', 'ws'] as const) {
   test(
     `reference target over ${transport}: 500 clients, 20 codes, 20 s: 100% delivered, GOOD`,
@@ -57,7 +50,7 @@ for (const transport of ['sse', 'ws'] as const) {
         out,
       ]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      const res = onlyResult(out);
+      const res = onlyResult<BroadcastVerdict>(out);
       const v = res.verdict!;
       assert.equal(v.grade, 'good', r.stdout);
       assert.equal(v.connected, 500);

@@ -1,15 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { runCli } from '../helpers/cli.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { RunResult } from '../../src/contract.js';
 import type { BroadcastFindings, BroadcastVerdict } from '../../src/plans/broadcast.js';
+import { outDir, onlyResult } from '../helpers/results.js';
 
 // `holdline broadcast` against fan-out servers written here (node:http + ws on 127.0.0.1:0) that
 // misbehave on purpose: skip known (client, code) pairs, drop streams, duplicate, send codes that
@@ -149,16 +147,6 @@ async function fanout(o: FanoutOptions = {}): Promise<Fanout> {
   };
 }
 
-function outDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'holdline-bc-'));
-}
-
-function onlyResult(dir: string): RunResult<BroadcastVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1, `one result file in ${dir}`);
-  return readRunResult(path.join(dir, files[0])) as RunResult<BroadcastVerdict>;
-}
-
 function sse(f: Fanout, ...more: string[]): string[] {
   return [
     '--subscribe-url',
@@ -172,14 +160,14 @@ function sse(f: Fanout, ...more: string[]): string[] {
 
 test('every code to every client over SSE: 100%, latency percentiles, verdict GOOD, exit 0', async () => {
   const f = await fanout();
-  const out = outDir();
+  const out = outDir('bc');
   try {
     const r = await runCli(['broadcast', '40', '6', '1.2s', ...sse(f, '--out', out)]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(f.published.length, 6);
     assert.equal(new Set(f.published).size, 6, 'codes are unique');
     for (const c of f.published) assert.match(c, /^HL[0-9A-HJKMNP-TV-Z]{10}$/);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     const v = res.verdict!;
     assert.equal(v.grade, 'good');
     assert.equal(v.connected, 40);
@@ -216,11 +204,11 @@ test('every code to every client over SSE: 100%, latency percentiles, verdict GO
 test('a server that skips known (client, code) pairs: the report names exactly those, WARNING', async () => {
   const skip = new Set(['3:1', '7:1', '7:4', '12:0']);
   const f = await fanout({ skip });
-  const out = outDir();
+  const out = outDir('bc');
   try {
     const r = await runCli(['broadcast', '20', '5', '1s', ...sse(f, '--out', out, '--collect', '300ms')]);
     assert.equal(r.code, 0, 'WARNING does not fail the run by default');
-    const v = onlyResult(out).verdict!;
+    const v = onlyResult<BroadcastVerdict>(out).verdict!;
     assert.equal(v.grade, 'warning');
     assert.equal(v.expected, 100);
     assert.equal(v.received, 96);
@@ -252,7 +240,7 @@ test('a server that skips known (client, code) pairs: the report names exactly t
 
 test('--min-delivery turns missing codes into exit 1, naming the threshold', async () => {
   const f = await fanout({ skip: new Set(['0:0']) });
-  const out = outDir();
+  const out = outDir('bc');
   try {
     const r = await runCli([
       'broadcast',
@@ -263,7 +251,7 @@ test('--min-delivery turns missing codes into exit 1, naming the threshold', asy
       out,
     ]);
     assert.equal(r.code, 1);
-    const v = onlyResult(out).verdict!;
+    const v = onlyResult<BroadcastVerdict>(out).verdict!;
     assert.equal(v.deliveryRate, 19 / 20);
     assert.equal(v.passed, false);
     assert.deepEqual(v.failed, ['delivery 95.0% is below --min-delivery 99.0%']);
@@ -276,10 +264,10 @@ test('--min-delivery turns missing codes into exit 1, naming the threshold', asy
 test('SSE stream dropped mid-test, --reconnect: resumes with Last-Event-ID, reconnect counted, all codes', async () => {
   // Client 2's stream ends right after code #2; the codes published meanwhile are replayed.
   const f = await fanout({ dropAfter: new Map([[2, 1]]), replay: true });
-  const out = outDir();
+  const out = outDir('bc');
   try {
     const r = await runCli(['broadcast', '60', '4', '1s', ...sse(f, '--reconnect', '--out', out)]);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     const v = res.verdict!;
     assert.equal(v.received, v.expected, r.stdout);
     assert.equal(v.expected, 240);
@@ -303,10 +291,10 @@ test('SSE stream dropped mid-test, --reconnect: resumes with Last-Event-ID, reco
 
 test('the same drop without --reconnect: the client is lost, later codes are not expected of it', async () => {
   const f = await fanout({ dropAfter: new Map([[2, 1]]) });
-  const out = outDir();
+  const out = outDir('bc');
   try {
     await runCli(['broadcast', '10', '4', '1600ms', ...sse(f, '--out', out)]);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     const v = res.verdict!;
     assert.equal(v.expected, 38, '10 clients × 4 codes, less codes #3 and #4 for the lost client');
     assert.equal(v.received, 38);
@@ -330,10 +318,10 @@ test('the same drop without --reconnect: the client is lost, later codes are not
 test('duplicates and codes never published are counted apart (json match)', async () => {
   const stranger = 'HLZZZZZZZZZZ';
   const f = await fanout({ duplicateTo: 4, stranger });
-  const out = outDir();
+  const out = outDir('bc');
   try {
     await runCli(['broadcast', '8', '3', '600ms', ...sse(f, '--match', 'json:code', '--out', out)]);
-    const v = onlyResult(out).verdict!;
+    const v = onlyResult<BroadcastVerdict>(out).verdict!;
     assert.equal(v.received, 24);
     assert.equal(v.expected, 24);
     assert.equal(v.duplicates, 3, 'client 4 got each of 3 codes twice');
@@ -347,7 +335,7 @@ test('duplicates and codes never published are counted apart (json match)', asyn
 
 test('over WebSocket with a subscribe frame', async () => {
   const f = await fanout();
-  const out = outDir();
+  const out = outDir('bc');
   try {
     const wsUrl = f.url.replace('http:', 'ws:');
     const r = await runCli([
@@ -370,7 +358,7 @@ test('over WebSocket with a subscribe frame', async () => {
       out,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     const v = res.verdict!;
     assert.equal(v.expected, 120);
     assert.equal(v.received, 120);
@@ -388,8 +376,8 @@ test('over WebSocket with a subscribe frame', async () => {
 
 test('a scenario file holds the subscription and the publish request, with a token step', async () => {
   const f = await fanout({ token: 'sekrit-123' });
-  const out = outDir();
-  const dir = outDir();
+  const out = outDir('bc');
+  const dir = outDir('bc');
   const file = path.join(dir, 'bc.yaml');
   writeFileSync(
     file,
@@ -424,7 +412,7 @@ test('a scenario file holds the subscription and the publish request, with a tok
       out,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     assert.equal(res.verdict!.received, 36);
     assert.equal(f.published.length, 3);
     assert.ok(!JSON.stringify(res.info.config).includes('sekrit-123'), 'no secret in the result');
@@ -434,7 +422,7 @@ test('a scenario file holds the subscription and the publish request, with a tok
 });
 
 test('bad input: one clear message and exit 2', async () => {
-  const dir = outDir();
+  const dir = outDir('bc');
   const bad = path.join(dir, 'bad.yaml');
   writeFileSync(bad, 'connect: { url: "{{baseUrl}}/events" }\nbroadcast:\n  publish: { verb: POST }\n');
   const cases: [string[], RegExp][] = [
@@ -466,7 +454,7 @@ test('bad input: one clear message and exit 2', async () => {
 
 test('Ctrl-C during the broadcast keeps what was measured: result written, exit 130', async () => {
   const f = await fanout();
-  const out = outDir();
+  const out = outDir('bc');
   const ac = new AbortController();
   try {
     const run = runCli(['broadcast', '10', '10', '5s', ...sse(f, '--out', out)], { signal: ac.signal });
@@ -478,7 +466,7 @@ test('Ctrl-C during the broadcast keeps what was measured: result written, exit 
     ac.abort();
     const r = await run;
     assert.equal(r.code, 130);
-    const res = onlyResult(out);
+    const res = onlyResult<BroadcastVerdict>(out);
     assert.equal(res.interrupted, true);
     const v = res.verdict!;
     // Codes are sent every 500 ms; the one sent last may still wait for its answer ('pending').

@@ -1,28 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { startTarget, waitFor } from '../helpers/target.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { CapacityVerdict, RunResult } from '../../src/contract.js';
-
-function outDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'holdline-cap-'));
-}
-
-function onlyResult(dir: string): RunResult<CapacityVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(', ')}`);
-  return readRunResult(path.join(dir, files[0])) as RunResult<CapacityVerdict>;
-}
+import type { CapacityVerdict } from '../../src/contract.js';
+import { outDir, onlyResult } from '../helpers/results.js';
 
 const FAST = ['--pause', '0', '--hold', '200ms', '--no-progress'];
 
 test('ladder against a target capped at 300: passes 10..200, fails 500 with http_503', async () => {
   const t = await startTarget({ auth: 'none', maxTotalConnections: 300 });
-  const out = outDir();
+  const out = outDir('cap');
   try {
     const r = await runCli(['capacity', t.wsUrl, '--points', '10,50,100,200,500', '--out', out, ...FAST]);
     assert.equal(r.code, 0, r.stderr);
@@ -30,7 +19,7 @@ test('ladder against a target capped at 300: passes 10..200, fails 500 with http
     assert.match(r.stdout, /✗   500 sessions:   300 successful \( 60\.0%\)/);
     assert.match(r.stdout, /Maximum reliable connections: ~200/);
     assert.match(r.stdout, /Recommendation: Use 160 as safe limit/);
-    const res = onlyResult(out);
+    const res = onlyResult<CapacityVerdict>(out);
     assert.deepEqual(
       res.steps.map((s) => [s.sessions, s.successful]),
       [
@@ -61,7 +50,7 @@ test('ladder against a target capped at 300: passes 10..200, fails 500 with http
 
 test('--refine finds the cap within 5%', async () => {
   const t = await startTarget({ auth: 'none', maxTotalConnections: 300 });
-  const out = outDir();
+  const out = outDir('cap');
   try {
     const r = await runCli([
       'capacity',
@@ -74,7 +63,7 @@ test('--refine finds the cap within 5%', async () => {
       ...FAST,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const v = onlyResult(out).verdict!;
+    const v = onlyResult<CapacityVerdict>(out).verdict!;
     assert.equal(v.refined, true);
     assert.ok(Math.abs(v.maxReliable! - 300) <= 15, `max ${v.maxReliable}`);
     assert.match(r.stdout, new RegExp(`Maximum reliable connections: ~${v.maxReliable}`));
@@ -106,7 +95,7 @@ function scenarioFile(dir: string, chatPath: string, token: string): string {
 
 test('scenario token + chat + WebSocket passes; a wrong token fails as http_401; a missing capture fails its step', async () => {
   const t = await startTarget({});
-  const dir = outDir();
+  const dir = outDir('cap');
   try {
     const ok = await runCli([
       'capacity',
@@ -120,7 +109,7 @@ test('scenario token + chat + WebSocket passes; a wrong token fails as http_401;
       ...FAST,
     ]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const okRes = onlyResult(path.join(dir, 'ok'));
+    const okRes = onlyResult<CapacityVerdict>(path.join(dir, 'ok'));
     assert.equal(okRes.steps[0].successful, 20);
     assert.equal(okRes.steps[0].phases['http:token'].count, 20);
     assert.equal(okRes.steps[0].phases['http:chat'].count, 20);
@@ -140,7 +129,7 @@ test('scenario token + chat + WebSocket passes; a wrong token fails as http_401;
       ...FAST,
     ]);
     assert.equal(bad.code, 1);
-    assert.deepEqual(onlyResult(path.join(dir, 'bad')).steps[0].failures, { http_401: 20 });
+    assert.deepEqual(onlyResult<CapacityVerdict>(path.join(dir, 'bad')).steps[0].failures, { http_401: 20 });
 
     const cap = await runCli([
       'capacity',
@@ -154,7 +143,7 @@ test('scenario token + chat + WebSocket passes; a wrong token fails as http_401;
       ...FAST,
     ]);
     assert.equal(cap.code, 1);
-    const capRes = onlyResult(path.join(dir, 'cap'));
+    const capRes = onlyResult<CapacityVerdict>(path.join(dir, 'cap'));
     assert.deepEqual(capRes.steps[0].failures, { step_chat_capture: 20 });
     assert.match(capRes.steps[0].errorSamples[0].detail, /data\.nothing/);
   } finally {
@@ -163,11 +152,11 @@ test('scenario token + chat + WebSocket passes; a wrong token fails as http_401;
 });
 
 test('no URL: the built-in target runs the full session', async () => {
-  const out = outDir();
+  const out = outDir('cap');
   const r = await runCli(['capacity', '--points', '5,20', '--out', out, ...FAST]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /built-in reference target/);
-  const res = onlyResult(out);
+  const res = onlyResult<CapacityVerdict>(out);
   assert.deepEqual(
     res.steps.map((s) => s.successful),
     [5, 20],
@@ -178,7 +167,7 @@ test('no URL: the built-in target runs the full session', async () => {
 
 test('a user stop mid-step closes everything and keeps the table and the result', async () => {
   const t = await startTarget({ auth: 'none' });
-  const out = outDir();
+  const out = outDir('cap');
   const ac = new AbortController();
   try {
     // Abort once the generator itself counts every session of the first point as established
@@ -194,7 +183,7 @@ test('a user stop mid-step closes everything and keeps the table and the result'
     );
     assert.equal(r.code, 130);
     assert.match(r.stdout, /Interrupted/);
-    const res = onlyResult(out);
+    const res = onlyResult<CapacityVerdict>(out);
     assert.equal(res.interrupted, true);
     assert.equal(res.steps.length, 1);
     assert.equal(res.steps[0].aborted, true);
@@ -206,12 +195,12 @@ test('a user stop mid-step closes everything and keeps the table and the result'
 
 test('holdline plan --from takes the safe limit of a real capacity result', async () => {
   const t = await startTarget({ auth: 'none', maxTotalConnections: 100 });
-  const out = outDir();
+  const out = outDir('cap');
   try {
     const cap = await runCli(['capacity', t.wsUrl, '--points', '50,100,200', '--out', out, ...FAST]);
     assert.equal(cap.code, 0, cap.stderr);
     const file = path.join(out, readdirSync(out)[0]);
-    assert.equal(onlyResult(out).verdict?.safeLimit, 80);
+    assert.equal(onlyResult<CapacityVerdict>(out).verdict?.safeLimit, 80);
     const r = await runCli(['plan', '--from', file, '--target', '1000']);
     assert.equal(r.code, 0, r.stderr);
     // ceil(1000 / 80 × 1.2) = 15

@@ -4,13 +4,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Command, CommanderError } from 'commander';
 import { readEcsMetadata } from '../../src/host/ecs.js';
 import { collectHostFacts, type HostFacts } from '../../src/host/facts.js';
 import { renderEnv } from '../../src/host/render.js';
 import { envCommand } from '../../src/cli/commands/env.js';
-import type { CliIO } from '../../src/cli/io.js';
-import { UserError } from '../../src/errors.js';
+import { runCommand, type CliRun } from '../helpers/cli.js';
 
 const FIX = new URL('../../../test/fixtures/ecs/', import.meta.url);
 const TASK = readFileSync(new URL('task-v4.json', FIX), 'utf8');
@@ -215,32 +213,8 @@ test('host facts on an ECS task: size from the metadata, rendered in the ECS sec
 
 // ---------------------------------------------------------------- holdline env (in-process)
 
-async function env(
-  args: string[],
-  vars: Record<string, string | undefined>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: vars,
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-    exit: { code: 0 },
-  };
-  const cmd: Command = envCommand(io)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  try {
-    await cmd.parseAsync(args, { from: 'user' });
-    return { code: io.exit.code, stdout, stderr };
-  } catch (err) {
-    if (err instanceof UserError) return { code: 2, stdout, stderr: stderr + err.message };
-    if (err instanceof CommanderError) return { code: 2, stdout, stderr };
-    throw err;
-  }
-}
+const env = (args: string[], vars: Record<string, string | undefined>): Promise<CliRun> =>
+  runCommand(envCommand, args, { env: vars });
 
 test('holdline env --json prints the facts with every section', async () => {
   const r = await env(['--json', '--no-raise'], { ECS_CONTAINER_METADATA_URI_V4: `${base}/v4/ok` });

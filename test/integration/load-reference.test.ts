@@ -1,48 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { runCli } from '../helpers/cli.js';
 import { spawnTarget } from '../../src/target/spawn.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { RunResult, StepResult } from '../../src/contract.js';
-import type { LoadFindings } from '../../src/engine/load-model.js';
+import type { RunResult } from '../../src/contract.js';
 import type { LoadVerdict } from '../../src/plans/load.js';
+import { outDir, onlyResult, loadFindings, assertLoadSums } from '../helpers/results.js';
 
 // `holdline load` against the reference target in its own process (the built-in target, started
 // by the command), with the target's test faults passed through the environment: a known delay
 // per group message, dropping every k-th delivery, one stall of its event loop, closing every k-th
 // connection.
-
-function outDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'holdline-load-ref-'));
-}
-
-function onlyResult(dir: string): RunResult<LoadVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(', ')}`);
-  return readRunResult(path.join(dir, files[0])) as RunResult<LoadVerdict>;
-}
-
-function findings(r: StepResult): LoadFindings {
-  const f = r.ext?.load as LoadFindings | undefined;
-  assert.ok(f, `the step has load findings (failures ${JSON.stringify(r.failures)})`);
-  return f;
-}
-
-function assertSums(f: LoadFindings): void {
-  const m = f.messages;
-  const d = m.dropped;
-  assert.equal(m.scheduled, m.sent + d.noSender + d.notWritable + d.invalid + d.behind);
-  assert.equal(m.sent, m.delivered + m.failed + m.noRecipients + m.unresolved);
-  const dl = m.deliveries;
-  assert.equal(dl.expected, dl.onTime + dl.late + dl.missing);
-  const rc = m.receipts;
-  assert.equal(m.received, dl.onTime + dl.late + rc.duplicate + rc.extra + rc.stale + rc.foreign);
-}
 
 /** The reference target has the group protocol (batch creation, join, send). */
 async function targetHasGroups(): Promise<boolean> {
@@ -67,9 +36,9 @@ async function run(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ res: RunResult<LoadVerdict>; out: string; code: number; stdout: string }> {
-  const out = outDir();
+  const out = outDir('load-ref');
   const r = await runCli(['load', ...args, '--out', out, '--no-progress', '--ramp-up', '0'], { env });
-  return { res: onlyResult(out), out, code: r.code, stdout: r.stdout + r.stderr };
+  return { res: onlyResult<LoadVerdict>(out), out, code: r.code, stdout: r.stdout + r.stderr };
 }
 
 test(
@@ -92,8 +61,8 @@ test(
     ]);
     assert.equal(code, 0, stdout);
     const step = res.steps[0];
-    const f = findings(step);
-    assertSums(f);
+    const f = loadFindings(step);
+    assertLoadSums(f);
     assert.equal(f.groups.created + f.groups.existing, 2500);
     assert.equal(f.groups.requests, 3);
     assert.equal(step.phases['http:groups'].count, 3);
@@ -173,7 +142,7 @@ test('FAULT_GROUP_DELAY_MS=50: p50 within 2 ms of the delay', { skip }, async ()
   // the generator's own send delay included. On a busier one (other processes holding the CPU)
   // all that can be checked is that the generator adds little to what the plain clients see at
   // the same time: its send delay is latency by design, and the scheduler stretches it.
-  const lag = findings(res.steps[0]).messages.sendLag.p50Ms;
+  const lag = loadFindings(res.steps[0]).messages.sendLag.p50Ms;
   const why = `p50 ${lat.p50} ms (plain clients ${direct.toFixed(2)} ms, generator send delay p50 ${lag} ms)`;
   if (direct - 50 <= 1.5) assert.ok(lat.p50 - 50 <= 2, why);
   else assert.ok(lat.p50 - direct <= 3, why);
@@ -197,8 +166,8 @@ test('FAULT_DROP_EVERY=10: message success is 90%, lost deliveries counted exact
     ],
     { FAULT_DROP_EVERY: '10' },
   );
-  const f = findings(res.steps[0]);
-  assertSums(f);
+  const f = loadFindings(res.steps[0]);
+  assertLoadSums(f);
   assert.equal(f.messages.sent, 200);
   assert.equal(f.messages.delivered, 180);
   assert.equal(f.messages.failed, 20);
@@ -216,7 +185,7 @@ test('FAULT_STALL_MS=1000 in the middle of a fixed-rate run: p99 shows the stall
     },
   );
   const step = res.steps[0];
-  assertSums(findings(step));
+  assertLoadSums(loadFindings(step));
   const lat = step.phases.message;
   assert.equal(lat.count, 300);
   assert.ok(lat.p99 >= 900, `p99 ${lat.p99} ms`);
@@ -232,8 +201,8 @@ test('FAULT_CLOSE_EVERY=4: a quarter of the connections lost is a critical error
       FAULT_CLOSE_AT_MS: '500',
     },
   );
-  const f = findings(res.steps[0]);
-  assertSums(f);
+  const f = loadFindings(res.steps[0]);
+  assertLoadSums(f);
   assert.equal(f.ramp.lost, 5);
   assert.equal(code, 1);
   assert.match(stdout, /5 of 20 connections \(25\.0%\) were closed before the end/);

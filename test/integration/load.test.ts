@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { runCli } from '../helpers/cli.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { RunResult, StepResult } from '../../src/contract.js';
-import type { LoadFindings } from '../../src/engine/load-model.js';
 import type { LoadVerdict } from '../../src/plans/load.js';
+import { outDir, onlyResult, loadFindings, assertLoadSums } from '../helpers/results.js';
 
 // `holdline load` against a small chat server written here (the reference target's protocol:
 // tokens, batch groups, join, send → message + sent ack), with the same test faults: a delay per
@@ -138,51 +135,11 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
   };
 }
 
-function outDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'holdline-load-'));
-}
-
-function onlyResult(dir: string): RunResult<LoadVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(', ')}`);
-  return readRunResult(path.join(dir, files[0])) as RunResult<LoadVerdict>;
-}
-
-function findings(r: StepResult): LoadFindings {
-  const f = r.ext?.load as LoadFindings | undefined;
-  assert.ok(f, 'the step has load findings');
-  return f;
-}
-
-/** Every count adds up: messages, deliveries, receipts, the schedule. */
-function assertSums(f: LoadFindings): void {
-  const m = f.messages;
-  const d = m.dropped;
-  assert.equal(
-    m.scheduled,
-    m.sent + d.noSender + d.notWritable + d.invalid + d.behind,
-    'scheduled = sent + dropped',
-  );
-  assert.equal(
-    m.sent,
-    m.delivered + m.failed + m.noRecipients + m.unresolved,
-    'sent = delivered + failed + …',
-  );
-  const dl = m.deliveries;
-  assert.equal(dl.expected, dl.onTime + dl.late + dl.missing, 'expected = on time + late + missing');
-  const rc = m.receipts;
-  assert.equal(
-    m.received,
-    dl.onTime + dl.late + rc.duplicate + rc.extra + rc.stale + rc.foreign,
-    'received adds up',
-  );
-}
-
 const QUICK = ['--no-progress', '--ramp-up', '0', '--message-timeout', '2s'];
 
 test('20 connections, 100 msg/s for 2s: every message reaches its group, counts match the server', async () => {
   const srv = await startChatServer();
-  const out = outDir();
+  const out = outDir('load');
   try {
     const r = await runCli([
       'load',
@@ -202,10 +159,10 @@ test('20 connections, 100 msg/s for 2s: every message reaches its group, counts 
       ...QUICK,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = onlyResult(out);
+    const res = onlyResult<LoadVerdict>(out);
     const step = res.steps[0];
-    const f = findings(step);
-    assertSums(f);
+    const f = loadFindings(step);
+    assertLoadSums(f);
     assert.equal(srv.groups.size, 30, 'every group created');
     assert.equal(f.groups.created, 30);
     assert.equal(f.groups.used, 10, '20 connections × 1 group over 10 groups: 2 members each');
@@ -238,7 +195,7 @@ test('20 connections, 100 msg/s for 2s: every message reaches its group, counts 
 
 test('a delay of 50 ms per group message: p50 at the delay, never below it', async () => {
   const srv = await startChatServer({ delayMs: 50 });
-  const out = outDir();
+  const out = outDir('load');
   try {
     const r = await runCli([
       'load',
@@ -258,7 +215,7 @@ test('a delay of 50 ms per group message: p50 at the delay, never below it', asy
       ...QUICK,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const step = onlyResult(out).steps[0];
+    const step = onlyResult<LoadVerdict>(out).steps[0];
     const lat = step.phases.message;
     assert.equal(lat.count, 100);
     // Never below the delay: nothing is timed from after the intended send. The server shares
@@ -274,7 +231,7 @@ test('a delay of 50 ms per group message: p50 at the delay, never below it', asy
 
 test('every 10th delivery dropped: message success 90%, lost deliveries counted exactly', async () => {
   const srv = await startChatServer({ dropEvery: 10 });
-  const out = outDir();
+  const out = outDir('load');
   try {
     const r = await runCli([
       'load',
@@ -297,8 +254,8 @@ test('every 10th delivery dropped: message success 90%, lost deliveries counted 
       '--ramp-up',
       '0',
     ]);
-    const f = findings(onlyResult(out).steps[0]);
-    assertSums(f);
+    const f = loadFindings(onlyResult<LoadVerdict>(out).steps[0]);
+    assertLoadSums(f);
     const m = f.messages;
     assert.equal(m.sent, 200);
     assert.equal(srv.stats.dropped, 20);
@@ -316,7 +273,7 @@ test('every 10th delivery dropped: message success 90%, lost deliveries counted 
 
 test('a 1 s stall in the middle of a fixed-rate run shows in p99 (no coordinated omission)', async () => {
   const srv = await startChatServer({ stallAtMs: 1000, stallMs: 1000 });
-  const out = outDir();
+  const out = outDir('load');
   try {
     const r = await runCli([
       'load',
@@ -335,9 +292,9 @@ test('a 1 s stall in the middle of a fixed-rate run shows in p99 (no coordinated
       out,
       ...QUICK,
     ]);
-    const step = onlyResult(out).steps[0];
-    const f = findings(step);
-    assertSums(f);
+    const step = onlyResult<LoadVerdict>(out).steps[0];
+    const f = loadFindings(step);
+    assertLoadSums(f);
     assert.equal(f.messages.sent, 300);
     const lat = step.phases.message;
     // About 100 messages were due during the stall: each waited for the rest of it.
@@ -352,7 +309,7 @@ test('a 1 s stall in the middle of a fixed-rate run shows in p99 (no coordinated
 
 test('a chat file drives another protocol: single creates (409 = existing), unacknowledged order of joins, HTTP API load', async () => {
   const srv = await startChatServer();
-  const out = outDir();
+  const out = outDir('load');
   const chat = path.join(out, 'chat.yaml');
   writeFileSync(
     chat,
@@ -403,9 +360,9 @@ test('a chat file drives another protocol: single creates (409 = existing), unac
       ...QUICK,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const step = onlyResult(out).steps[0];
-    const f = findings(step);
-    assertSums(f);
+    const step = onlyResult<LoadVerdict>(out).steps[0];
+    const f = loadFindings(step);
+    assertLoadSums(f);
     assert.deepEqual([f.groups.created, f.groups.existing, f.groups.failed, f.groups.requests], [4, 2, 0, 6]);
     assert.equal(f.groups.used, 6, '8 connections × 2 groups = 16 memberships over 6 groups');
     assert.equal(f.ramp.joinsAcked, 16);
@@ -425,7 +382,7 @@ test('a chat file drives another protocol: single creates (409 = existing), unac
 
 test('Ctrl-C during messaging: exit 130, the result file is written and still adds up', async () => {
   const srv = await startChatServer({ delayMs: 300 });
-  const out = outDir();
+  const out = outDir('load');
   const ac = new AbortController();
   const stop = setInterval(() => {
     if (srv.stats.sends >= 50) ac.abort();
@@ -450,10 +407,10 @@ test('Ctrl-C during messaging: exit 130, the result file is written and still ad
       { signal: ac.signal },
     );
     assert.equal(r.code, 130, r.stdout + r.stderr);
-    const res = onlyResult(out);
+    const res = onlyResult<LoadVerdict>(out);
     assert.equal(res.interrupted, true);
-    const f = findings(res.steps[0]);
-    assertSums(f);
+    const f = loadFindings(res.steps[0]);
+    assertLoadSums(f);
     assert.ok(f.messages.sent >= 50 && f.messages.sent < 200, `sent ${f.messages.sent}`);
     assert.ok(f.messages.unresolved > 0, 'messages in flight when stopped are unresolved, not lost');
     assert.match(r.stdout, /Verdict: INTERRUPTED/);
@@ -465,7 +422,7 @@ test('Ctrl-C during messaging: exit 130, the result file is written and still ad
 
 test('--compression negotiates permessage-deflate; wire bytes show what it saves', async () => {
   const srv = await startChatServer({ deflate: true });
-  const out = outDir();
+  const out = outDir('load');
   try {
     const args = [
       '--connections',
@@ -482,7 +439,7 @@ test('--compression negotiates permessage-deflate; wire bytes show what it saves
     ];
     const r = await runCli(['load', srv.wsUrl, ...args, '--compression', '--out', out]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const f = findings(onlyResult(out).steps[0]);
+    const f = loadFindings(onlyResult<LoadVerdict>(out).steps[0]);
     assert.equal(f.wire.connections, 6);
     assert.equal(f.wire.compressed, 6);
     assert.equal(f.messages.delivered, 30);
@@ -495,7 +452,7 @@ test('--compression negotiates permessage-deflate; wire bytes show what it saves
 });
 
 test('bad input: one clear message and exit 2', async () => {
-  const out = outDir();
+  const out = outDir('load');
   const extreme = await runCli(['load', '--preset', 'extreme', '--out', out]);
   assert.equal(extreme.code, 2);
   assert.match(

@@ -1,28 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { runCli } from '../helpers/cli.js';
 import { startTarget } from '../helpers/target.js';
-import { readRunResult } from '../../src/report/json.js';
-import type { CapacityVerdict, RunResult } from '../../src/contract.js';
-
-function outDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'holdline-sus-'));
-}
-
-function onlyResult(dir: string): RunResult<CapacityVerdict> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.equal(files.length, 1);
-  return readRunResult(path.join(dir, files[0])) as RunResult<CapacityVerdict>;
-}
+import type { CapacityVerdict } from '../../src/contract.js';
+import { outDir, onlyResult } from '../helpers/results.js';
 
 test('behind a 5 s idle timeout: 2 s heartbeats keep all 500; 10 s heartbeats lose them and the report names the timeout', async () => {
   const t = await startTarget({ auth: 'none', idleTimeoutMs: 5000 });
   try {
-    const okOut = outDir();
+    const okOut = outDir('sus');
     const ok = await runCli([
       'sustain',
       t.wsUrl,
@@ -43,7 +32,7 @@ test('behind a 5 s idle timeout: 2 s heartbeats keep all 500; 10 s heartbeats lo
     );
     assert.match(ok.stdout, /Maximum reliable concurrent connections: ~500/);
     assert.match(ok.stdout, /Use 400 as safe limit for ALB/);
-    const okRes = onlyResult(okOut);
+    const okRes = onlyResult<CapacityVerdict>(okOut);
     const step = okRes.steps[0];
     assert.equal(step.successful, 500);
     assert.equal(step.earlyCloses?.length, 0);
@@ -51,7 +40,7 @@ test('behind a 5 s idle timeout: 2 s heartbeats keep all 500; 10 s heartbeats lo
     const avg = step.counters.heartbeats / 500;
     assert.ok(avg >= 9 && avg <= 11, `avg heartbeats ${avg}`);
 
-    const badOut = outDir();
+    const badOut = outDir('sus');
     const bad = await runCli([
       'sustain',
       t.wsUrl,
@@ -70,7 +59,7 @@ test('behind a 5 s idle timeout: 2 s heartbeats keep all 500; 10 s heartbeats lo
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /warning: --heartbeat 10s is not shorter than --idle-timeout 5s/);
     assert.match(bad.stdout, /500 connections closed after ~5s idle: this looks like an idle timeout of 5s/);
-    const res = onlyResult(badOut);
+    const res = onlyResult<CapacityVerdict>(badOut);
     const s = res.steps[0];
     assert.equal(s.successful, 0);
     assert.deepEqual(s.failures, { closed_1001: 500 });
@@ -108,7 +97,7 @@ async function closingServer(afterMs: number) {
 
 test('a server closing a known quarter of the connections with 1001: counts, codes and times are exact', async () => {
   const srv = await closingServer(1500);
-  const dir = outDir();
+  const dir = outDir('sus');
   const scenario = path.join(dir, 's.yaml');
   writeFileSync(scenario, `connect:\n  url: "ws://127.0.0.1:${srv.port}/ws?i={{index}}"\n`);
   try {
@@ -128,7 +117,7 @@ test('a server closing a known quarter of the connections with 1001: counts, cod
       dir,
     ]);
     assert.equal(r.code, 1, r.stdout + r.stderr); // 75% < 80%
-    const res = onlyResult(dir);
+    const res = onlyResult<CapacityVerdict>(dir);
     const s = res.steps[0];
     assert.equal(s.successful, 75);
     assert.deepEqual(s.failures, { closed_1001: 25 });
@@ -156,7 +145,7 @@ test('a server closing a known quarter of the connections with 1001: counts, cod
 
 test('heartbeats are spread over the interval: no 200 ms window gets more than twice its even share', async () => {
   const srv = await closingServer(1e9);
-  const dir = outDir();
+  const dir = outDir('sus');
   const n = 400;
   const intervalMs = 1000;
   try {
@@ -175,7 +164,7 @@ test('heartbeats are spread over the interval: no 200 ms window gets more than t
       dir,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = onlyResult(dir);
+    const res = onlyResult<CapacityVerdict>(dir);
     assert.equal(res.steps[0].successful, n);
     // The steady state: from one interval after the last open to the end of the hold.
     const steadyFrom = t0 + res.steps[0].durationMs + intervalMs;

@@ -3,38 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CommanderError } from 'commander';
 import { planCommand } from '../../src/cli/commands/plan.js';
-import type { CliIO } from '../../src/cli/io.js';
+import { runCommand, type CliRun } from '../helpers/cli.js';
 import { V, type CapacityVerdict, type RunResult } from '../../src/contract.js';
-import { UserError } from '../../src/errors.js';
 
 let dir = '';
 
-async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd: dir,
-    signal: new AbortController().signal,
-    exit: { code: 0 },
-  };
-  const cmd = planCommand(io)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  try {
-    await cmd.parseAsync(args, { from: 'user' });
-    return { code: io.exit.code, stdout, stderr };
-  } catch (err) {
-    if (err instanceof UserError)
-      return { code: 2, stdout, stderr: `${stderr}${err.message}\n${err.hint ?? ''}` };
-    if (err instanceof CommanderError) return { code: 2, stdout, stderr };
-    throw err;
-  }
-}
+const plan = (args: string[]): Promise<CliRun> => runCommand(planCommand, args, { cwd: dir });
 
 /** A minimal capacity RunResult as `holdline capacity` saves it. */
 function result(
