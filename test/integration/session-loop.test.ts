@@ -171,9 +171,10 @@ session:
     for (const c of srv.conns) {
       assert.equal(c.closeCode, 1000);
       assert.equal(c.arrivals.length, 3);
-      // The client opens after the server accepted, so its schedule runs a little later.
+      // The client opens after the server accepted, so its schedule runs a little later; a send
+      // may join a firing up to its window early (5 ms here: a tenth of 200 ms, at most 5).
       c.arrivals.forEach((t, k) => {
-        assert.ok(t >= k * 200 - 1 && t < k * 200 + 150, `message ${k} at ${t.toFixed(1)} ms`);
+        assert.ok(t >= k * 200 - 5 && t < k * 200 + 150, `message ${k} at ${t.toFixed(1)} ms`);
       });
       const life = c.closedAt - c.openedAt;
       assert.ok(life >= 999 && life < 1400, `lifetime ${life.toFixed(0)} ms`);

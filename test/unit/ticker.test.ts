@@ -115,3 +115,30 @@ test('earlyMs: entries due within it join a firing, never sooner than that befor
   assert.ok(new Set(firedAt).size <= 11, `${new Set(firedAt).size} firings`);
   ticker.clear();
 });
+
+test('a wider earlyMs window: fewer, fuller firings, no entry more than the window early', async () => {
+  const t0 = performance.now();
+  const firedAt: number[] = [];
+  const dues: number[] = [];
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const ticker = new Ticker<E>(
+    (e, now) => {
+      firedAt.push(now);
+      dues.push(e.due);
+      if (firedAt.length === 100) resolveDone();
+    },
+    5,
+    500,
+    5,
+  );
+  // 100 entries due 1 ms apart from +20 ms: one firing each when firing on time, at most one
+  // per 5 ms of due times (plus one for a late timer) with the window.
+  for (let i = 0; i < 100; i++) ticker.add({ due: t0 + 20 + i, id: i, fired: 0, at: [] });
+  await done;
+  for (let i = 0; i < 100; i++)
+    assert.ok(firedAt[i] >= dues[i] - 5, `entry ${i} fired ${dues[i] - firedAt[i]} ms early`);
+  const firings = new Set(firedAt).size;
+  assert.ok(firings <= 21, `${firings} firings for 100 ms of due times`);
+  ticker.clear();
+});
