@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Holdline against the floors of ONE sitting: medians of the harness's records in
 // $PEERS_RESULTS/runs (default bench/peers/results/runs), ratios to `floor`, the issue's targets,
-// and whether every count adds up. Only records newer than --since (a run-record time stamp such
-// as 20261123-160000) count, so older sittings never mix in.
+// user and system CPU apart, and whether every count adds up. Only records from --since up to
+// (not including) --until count (run-record time stamps such as 20261123-160000), so no other
+// sitting mixes in.
 //
-//   node bench/peers/ratios.mjs [--since 20261123-160000] [--markdown]
+//   node bench/peers/ratios.mjs [--since 20261123-160000] [--until 20261123-170000] [--markdown]
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +17,14 @@ const arg = (name) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const since = arg('--since') ?? '';
+const until = arg('--until') ?? '99999999-999999';
 
 const records = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
-  .filter((f) => (f.match(/-(\d{8}-\d{6})-r\d+\.json$/)?.[1] ?? '') >= since)
+  .filter((f) => {
+    const stamp = f.match(/-(\d{8}-\d{6})-r\d+\.json$/)?.[1] ?? '';
+    return stamp >= since && stamp < until;
+  })
   .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
 
 const median = (xs) => {
@@ -90,6 +95,28 @@ if (process.argv.includes('--markdown')) {
       `${r.figure.padEnd(28)} n=${r.runs}  holdline ${fmt(r.holdline, 1).padStart(7)}  floor ${fmt(r.floor, 1).padStart(7)}` +
         `  rawsock ${fmt(r.rawsock, 1).padStart(7)}  ratio ${fmt(r.holdlineRatio)} (target ≤ ${r.target}, ${r.met ? 'met' : 'NOT met'})`,
     );
+  }
+}
+// User and system CPU apart: the system part is the kernel's loopback work, the same for every tool
+// and the noisiest figure of a sitting; the user part is each tool's own code.
+const split = ['W1', 'W2', 'W3'].map((w) => {
+  const u = Object.fromEntries(TOOLS.map((t) => [t, median(of(t, w).map((r) => r.gen.cpu_user_s))]));
+  const y = Object.fromEntries(TOOLS.map((t) => [t, median(of(t, w).map((r) => r.gen.cpu_sys_s))]));
+  return { w, u, y, userRatio: u.holdline !== null && u.floor ? u.holdline / u.floor : null };
+});
+if (process.argv.includes('--markdown')) {
+  console.log('');
+  console.log('| | holdline user / sys s | floor user / sys s | rawsock user / sys s | holdline ÷ floor, user only |');
+  console.log('|---|---|---|---|---|');
+  for (const r of split) {
+    const c = (t) => `${fmt(r.u[t])} / ${fmt(r.y[t])}`;
+    console.log(`| ${r.w} | ${c('holdline')} | ${c('floor')} | ${c('rawsock')} | ${fmt(r.userRatio)}× |`);
+  }
+  console.log('');
+} else {
+  for (const r of split) {
+    const c = (t) => `${t} ${fmt(r.u[t])}/${fmt(r.y[t])}`;
+    console.log(`${r.w} user/sys s: ${TOOLS.map(c).join('  ')}  user ratio ${fmt(r.userRatio)}`);
   }
 }
 console.log(
