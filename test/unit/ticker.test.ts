@@ -89,8 +89,12 @@ test('one timer per group of due times: none for a bucket start, none re-armed m
   }
 });
 
-test('earlyMs: entries due within it join a firing, never sooner than that before their time', async () => {
-  const t0 = performance.now();
+/** Adds `n` entries due at `due(i)` to a ticker with this early window; resolves once all fired. */
+async function fireAll(
+  n: number,
+  due: (i: number) => number,
+  earlyMs: number,
+): Promise<{ firedAt: number[]; dues: number[] }> {
   const firedAt: number[] = [];
   const dues: number[] = [];
   let resolveDone!: () => void;
@@ -99,46 +103,36 @@ test('earlyMs: entries due within it join a firing, never sooner than that befor
     (e, now) => {
       firedAt.push(now);
       dues.push(e.due);
-      if (firedAt.length === 200) resolveDone();
+      if (firedAt.length === n) resolveDone();
     },
     5,
     500,
-    1,
+    earlyMs,
   );
-  // 200 entries due 0.05 ms apart, from +20 ms: about 10 ms of due times, each at most 1 ms early.
-  for (let i = 0; i < 200; i++) ticker.add({ due: t0 + 20 + i * 0.05, id: i, fired: 0, at: [] });
+  for (let i = 0; i < n; i++) ticker.add({ due: due(i), id: i, fired: 0, at: [] });
   await done;
+  ticker.clear();
+  return { firedAt, dues };
+}
+
+test('earlyMs: entries due within it join a firing, never sooner than that before their time', async () => {
+  // 200 entries due 0.05 ms apart, from +20 ms: about 10 ms of due times, each at most 1 ms early.
+  const t0 = performance.now();
+  const { firedAt, dues } = await fireAll(200, (i) => t0 + 20 + i * 0.05, 1);
   for (let i = 0; i < 200; i++)
     assert.ok(firedAt[i] >= dues[i] - 1, `entry ${i} fired ${dues[i] - firedAt[i]} ms early`);
   // Each firing takes everything due within 1 ms of it: at most one firing per ms of due times,
   // against one per entry when firing exactly on time.
   assert.ok(new Set(firedAt).size <= 11, `${new Set(firedAt).size} firings`);
-  ticker.clear();
 });
 
 test('a wider earlyMs window: fewer, fuller firings, no entry more than the window early', async () => {
-  const t0 = performance.now();
-  const firedAt: number[] = [];
-  const dues: number[] = [];
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const ticker = new Ticker<E>(
-    (e, now) => {
-      firedAt.push(now);
-      dues.push(e.due);
-      if (firedAt.length === 100) resolveDone();
-    },
-    5,
-    500,
-    5,
-  );
   // 100 entries due 1 ms apart from +20 ms: one firing each when firing on time, at most one
   // per 5 ms of due times (plus one for a late timer) with the window.
-  for (let i = 0; i < 100; i++) ticker.add({ due: t0 + 20 + i, id: i, fired: 0, at: [] });
-  await done;
+  const t0 = performance.now();
+  const { firedAt, dues } = await fireAll(100, (i) => t0 + 20 + i, 5);
   for (let i = 0; i < 100; i++)
     assert.ok(firedAt[i] >= dues[i] - 5, `entry ${i} fired ${dues[i] - firedAt[i]} ms early`);
   const firings = new Set(firedAt).size;
   assert.ok(firings <= 21, `${firings} firings for 100 ms of due times`);
-  ticker.clear();
 });
