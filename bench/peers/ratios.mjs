@@ -106,7 +106,9 @@ const split = ['W1', 'W2', 'W3'].map((w) => {
 });
 if (process.argv.includes('--markdown')) {
   console.log('');
-  console.log('| | holdline user / sys s | floor user / sys s | rawsock user / sys s | holdline ÷ floor, user only |');
+  console.log(
+    '| | holdline user / sys s | floor user / sys s | rawsock user / sys s | holdline ÷ floor, user only |',
+  );
   console.log('|---|---|---|---|---|');
   for (const r of split) {
     const c = (t) => `${fmt(r.u[t])} / ${fmt(r.y[t])}`;
