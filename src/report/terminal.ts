@@ -147,14 +147,19 @@ function phaseTable(v: CapacityVerdict, steps: StepResult[]): string[] {
   return out;
 }
 
-/** When the generator ran out of ports or fds, or saturated, its limit is not the target's. */
+/**
+ * When the generator ran out of ports or fds, or saturated, its limit is not the target's. The
+ * advice follows the cause and names only what holdline can do today.
+ */
 function generatorWarning(steps: StepResult[], c: boolean | undefined): string[] {
   const causes: string[] = [];
+  const seen = new Set<string>();
   for (const r of steps) {
-    const parts = sortedFailures(r)
-      .filter(([code]) => sideOf(code) === 'generator')
-      .map(([code, n]) => `${code} ${n}`);
+    const codes = sortedFailures(r).filter(([code]) => sideOf(code) === 'generator');
+    for (const [code] of codes) seen.add(code);
+    const parts = codes.map(([code, n]) => `${code} ${n}`);
     if (r.generator.saturated) {
+      seen.add('saturated');
       parts.push(
         `generator saturated (CPU up to ${r.generator.maxCpuPct.toFixed(0)}%, ` +
           `event-loop delay up to ${r.generator.maxEldMs.toFixed(0)} ms)`,
@@ -163,13 +168,25 @@ function generatorWarning(steps: StepResult[], c: boolean | undefined): string[]
     if (parts.length > 0) causes.push(`  - at ${r.sessions} sessions: ${parts.join(', ')}`);
   }
   if (causes.length === 0) return [];
+  const advice: string[] = [];
+  if (seen.has('fds_exhausted'))
+    advice.push('  - raise the open-file limit (ulimit -n, e.g. ulimit -n 100000)');
+  if (seen.has('ports_exhausted')) {
+    advice.push(
+      '  - add source addresses with --local-address 127.0.0.2,127.0.0.3 (about 28k connections each per target)',
+    );
+  }
+  if (seen.has('saturated')) {
+    advice.push(
+      '  - give the generator a CPU of its own: a built-in or local target shares this machine with it',
+      '  - or run holdline from a second machine against the target',
+    );
+  }
   return [
     paint(c, 'yellow', 'Warning: the load generator, not the target, was the limit:'),
     ...causes,
     'Those points measure this machine, not the target. To generate more load:',
-    '  - raise the open-file limit (ulimit -n, e.g. ulimit -n 100000)',
-    '  - add source addresses with --local-address 127.0.0.2,127.0.0.3 (about 28k connections each per target)',
-    '  - use more worker processes (--workers) or more machines (holdline agent)',
+    ...advice,
   ];
 }
 

@@ -199,9 +199,10 @@ test('generator-side failures and saturation produce a warning with what to do',
   const text = capacitySummary(v, steps, { target: 't' });
   assert.match(text, /Warning: the load generator, not the target, was the limit/);
   assert.match(text, /at 30000 sessions: ports_exhausted 1900$/m);
-  assert.match(text, /ulimit -n/);
+  // The advice follows the cause: ports call for source addresses, not for more files or CPU.
   assert.match(text, /--local-address/);
-  assert.match(text, /worker processes/);
+  assert.doesNotMatch(text, /ulimit -n/);
+  assert.doesNotMatch(text, /CPU of its own/);
 
   const sat = [
     step(0, 5000, 4000, 1, {
@@ -213,6 +214,13 @@ test('generator-side failures and saturation produce a warning with what to do',
     t2,
     /at 5000 sessions: generator saturated \(CPU up to 100%, event-loop delay up to 1500 ms\)/,
   );
+  assert.match(t2, /give the generator a CPU of its own/);
+  assert.doesNotMatch(t2, /--local-address|ulimit/);
+
+  const fds = [step(0, 25000, 19900, 1, { failures: { fds_exhausted: 5100 } })];
+  const t4 = capacitySummary(verdict(fds, 0.8, { maxReliable: null, safeLimit: null }), fds, { target: 't' });
+  assert.match(t4, /ulimit -n 100000/);
+  assert.doesNotMatch(t4, /--local-address/);
 
   const fine = [step(0, 10, 10, 1)];
   const t3 = capacitySummary(verdict(fine, 0.8, { maxReliable: 10, safeLimit: 8 }), fine, { target: 't' });
