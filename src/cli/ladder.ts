@@ -1,8 +1,10 @@
 import type { CapacityVerdict, HeartbeatSpec, RunResult, StepResult } from '../contract.js';
 import { CapacityPlan } from '../plans/capacity.js';
 import { diagnose } from '../plans/diagnose.js';
+import { analyzeCloses } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
 import { redactConfig } from '../report/redact.js';
+import { SustainTextReporter } from '../report/sustain-text.js';
 import { runPlan } from '../run.js';
 import { makeReporters, outputReporters, useColor, type CommonOptions } from './common.js';
 import { prepareRun, type RunContext } from './prepare.js';
@@ -25,6 +27,23 @@ export interface LadderSettings {
   text: (a: { passed: (r: StepResult) => boolean; target: string; color: boolean }) => Reporter;
   /** Everything the user asked for, recorded (redacted) in the result. */
   config: Record<string, unknown>;
+}
+
+/** The text reporter of a sustained ladder (`sustain`, and the suite's sustain stage). */
+export function sustainText(
+  io: CliIO,
+  heartbeat: HeartbeatSpec | undefined,
+  warning: string | null,
+): LadderSettings['text'] {
+  const hbMs = heartbeat ? heartbeat.intervalMs : null;
+  return (a) =>
+    new SustainTextReporter({
+      out: io.stdout,
+      passed: a.passed,
+      analyze: (r) => analyzeCloses(r.earlyCloses ?? [], hbMs),
+      target: a.target,
+      warnings: warning ? [warning] : [],
+    });
 }
 
 /** The ladder both `capacity` and `sustain` run: prepare, plan, run, exit code. */

@@ -4,7 +4,6 @@ import type { CapacityVerdict, HeartbeatSpec, RunResult } from '../contract.js';
 import { UserError } from '../errors.js';
 import { adviceWarnings, renderEnvBrief } from '../host/brief.js';
 import type { HostFacts } from '../host/facts.js';
-import { analyzeCloses } from '../plans/sustain.js';
 import {
   perTaskFromSustain,
   SUITE_V,
@@ -23,7 +22,6 @@ import { renderPlan } from '../report/plan-text.js';
 import { redactConfig } from '../report/redact.js';
 import { RunSoFar, SuiteResultFile } from '../report/suite-json.js';
 import { duration, stageHeading, suiteSummary } from '../report/suite-text.js';
-import { SustainTextReporter } from '../report/sustain-text.js';
 import { newRunId } from '../run.js';
 import {
   capacityLadder,
@@ -34,7 +32,7 @@ import {
   type HeartbeatFlags,
   type SizingFlags,
 } from './common.js';
-import { ladderOn } from './ladder.js';
+import { ladderOn, sustainText } from './ladder.js';
 import { prepareRun, type RunContext } from './prepare.js';
 import type { CliIO } from './io.js';
 
@@ -255,7 +253,6 @@ function sustainRun(
   stage: StageRun,
 ): Promise<RunResult<CapacityVerdict>> {
   const ladder = capacityLadder(o);
-  const hbMs = p.heartbeat ? p.heartbeat.intervalMs : null;
   return ladderOn(
     ctx,
     url,
@@ -271,14 +268,7 @@ function sustainRun(
       refine: false,
       precision: 0.05,
       heartbeat: p.heartbeat,
-      text: (a) =>
-        new SustainTextReporter({
-          out: io.stdout,
-          passed: a.passed,
-          analyze: (r) => analyzeCloses(r.earlyCloses ?? [], hbMs),
-          target: a.target,
-          warnings: p.warning ? [p.warning] : [],
-        }),
+      text: sustainText(io, p.heartbeat, p.warning),
       config: { durationMs: o.sustainDuration, heartbeat: p.heartbeat },
     },
     io,

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { analyzeCloses, SUSTAIN_DEFAULTS } from '../../plans/sustain.js';
-import { SustainTextReporter } from '../../report/sustain-text.js';
+import { SUSTAIN_DEFAULTS } from '../../plans/sustain.js';
 import {
   addCommonOptions,
   addHeartbeatOptions,
@@ -8,7 +7,7 @@ import {
   type CommonOptions,
   type HeartbeatFlags,
 } from '../common.js';
-import { runLadder } from '../ladder.js';
+import { runLadder, sustainText } from '../ladder.js';
 import { parseCount, parseCountList, parseDuration, parseFraction } from '../parse.js';
 import type { CliIO } from '../io.js';
 
@@ -55,7 +54,6 @@ export function sustainCommand(io: CliIO): Command {
 
 export async function runSustain(url: string | undefined, o: SustainOptions, io: CliIO): Promise<number> {
   const { heartbeat, warning } = heartbeatFrom(o, o.heartbeat);
-  const hbMs = heartbeat ? heartbeat.intervalMs : null;
   return runLadder(
     url,
     o,
@@ -71,14 +69,7 @@ export async function runSustain(url: string | undefined, o: SustainOptions, io:
       precision: 0.05,
       minCapacity: o.minCapacity,
       heartbeat,
-      text: (a) =>
-        new SustainTextReporter({
-          out: io.stdout,
-          passed: a.passed,
-          analyze: (r) => analyzeCloses(r.earlyCloses ?? [], hbMs),
-          target: a.target,
-          warnings: warning ? [warning] : [],
-        }),
+      text: sustainText(io, heartbeat, warning),
       config: { durationMs: o.duration, heartbeat },
     },
     io,
