@@ -24,13 +24,17 @@ function reading<T>(r: Reading<T>, show: (v: T) => string): string {
   return r.available ? show(r.value) : na(r.reason);
 }
 
-/** Wraps text to `width` columns, continuation lines indented by `indent`. */
-function wrap(text: string, indent: number, width: number): string {
+/**
+ * Wraps text to `width` columns: the first line starts at column `start` (after whatever prefix
+ * the caller puts before it), continuation lines are indented by `indent`.
+ */
+function wrap(text: string, indent: number, width: number, start = indent): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
   let line = '';
   for (const w of words) {
-    if (line && indent + line.length + 1 + w.length > width) {
+    const col = lines.length === 0 ? start : indent;
+    if (line && col + line.length + 1 + w.length > width) {
       lines.push(line);
       line = w;
     } else line = line ? `${line} ${w}` : w;
@@ -266,7 +270,10 @@ function networkSection(f: HostFacts, width: number): string[] {
 function adviceLines(a: Advice, width: number): string[] {
   const mark = a.level === 'warn' ? '!' : '-';
   const lines = [`  ${mark} ${wrap(a.title, 4, width)}`, `    ${wrap(a.reason, 4, width)}`];
-  for (const fx of a.fixes) lines.push(`      ${fx.kind}: ${wrap(fx.text, 8, width)}`);
+  for (const fx of a.fixes) {
+    const lead = `      ${fx.kind}: `;
+    lines.push(lead + wrap(fx.text, 8, width, lead.length));
+  }
   return lines;
 }
 
@@ -298,5 +305,5 @@ function fit(line: string, width: number): string {
   const isRow = /^ {2}\S/.test(line) && line[LABEL + 1] === ' ' && line[LABEL + 2] !== ' ';
   const indent = isRow ? LABEL + 2 : (/^ */.exec(line)?.[0].length ?? 0) + 2;
   const lead = line.slice(0, isRow ? LABEL + 2 : indent - 2);
-  return lead + wrap(line.slice(lead.length), indent, width);
+  return lead + wrap(line.slice(lead.length), indent, width, lead.length);
 }

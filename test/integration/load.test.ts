@@ -27,6 +27,8 @@ interface ChatServer {
   wsUrl: string;
   groups: Set<string>;
   stats: { sends: number; deliveries: number; dropped: number; joins: number; api: number };
+  /** With delayMs: the delay each group message really got, in ms (a timer may fire ~1 ms early). */
+  appliedDelays: number[];
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
   const groups = new Set<string>();
   const members = new Map<string, Set<WebSocket>>();
   const stats = { sends: 0, deliveries: 0, dropped: 0, joins: 0, api: 0 };
+  const appliedDelays: number[] = [];
   let firstMessageAt = 0;
   let stalled = false;
   const json = (res: http.ServerResponse, status: number, body: unknown): void => {
@@ -78,6 +81,10 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
       ws.send(frame);
     }
   };
+  const deliverLate = (to: WebSocket[], frame: string, receivedAt: number): void => {
+    appliedDelays.push(performance.now() - receivedAt);
+    deliver(to, frame);
+  };
   wss.on('connection', (ws, req) => {
     const user = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? 'anon';
     ws.on('message', (raw) => {
@@ -111,7 +118,7 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
           data: m.data,
         });
         ws.send(JSON.stringify({ type: 'sent', id: m.id, recipients: to.length }));
-        if (o.delayMs) setTimeout(deliver, o.delayMs, to, frame);
+        if (o.delayMs) setTimeout(deliverLate, o.delayMs, to, frame, now);
         else deliver(to, frame);
       }
     });
@@ -126,6 +133,7 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     groups,
     stats,
+    appliedDelays,
     close: async () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
@@ -193,7 +201,7 @@ test('20 connections, 100 msg/s for 2s: every message reaches its group, counts 
   }
 });
 
-test('a delay of 50 ms per group message: p50 at the delay, never below it', async () => {
+test('a delay of 50 ms per group message: latency at the delay the server applied, never below it', async () => {
   const srv = await startChatServer({ delayMs: 50 });
   const out = outDir('load');
   try {
@@ -218,12 +226,24 @@ test('a delay of 50 ms per group message: p50 at the delay, never below it', asy
     const step = onlyResult<LoadVerdict>(out).steps[0];
     const lat = step.phases.message;
     assert.equal(lat.count, 100);
-    // Never below the delay: nothing is timed from after the intended send. The server shares
-    // this process's event loop, so only gross errors are caught here (a wrong clock or unit);
-    // the 2 ms bound is checked against the reference target in its own process
+    // Each latency spans the delay the server really applied (measured on its side, from the
+    // send's arrival to the delivery: a 50 ms timer may fire up to ~1 ms early on the loop's
+    // millisecond clock), so it is never below it and, on loopback, hardly above it. HDR keeps 3
+    // significant digits: a recorded value may read up to 0.1% low. The server shares this
+    // process's event loop, so only gross errors are caught here (a wrong clock, unit or send
+    // time); the 2 ms bound is checked against the reference target in its own process
     // (load-reference.test.ts).
-    assert.ok(lat.p50 >= 50 && lat.p50 <= 60, `p50 ${lat.p50} ms`);
-    assert.ok(lat.min >= 50, `min ${lat.min} ms: never below the delay`);
+    const applied = [...srv.appliedDelays].sort((a, b) => a - b);
+    assert.equal(applied.length, 100, 'the server delayed every message');
+    const hdr = 1 - 1 / 1000;
+    const appliedMin = applied[0]!;
+    const appliedP50 = applied[49]!;
+    assert.ok(appliedMin >= 45, `the server applied ${appliedMin} ms at least`);
+    assert.ok(lat.min >= appliedMin * hdr, `min ${lat.min} ms: never below the applied ${appliedMin} ms`);
+    assert.ok(
+      lat.p50 >= appliedP50 * hdr && lat.p50 <= appliedP50 + 10,
+      `p50 ${lat.p50} ms against the applied p50 ${appliedP50} ms`,
+    );
   } finally {
     await srv.close();
   }

@@ -62,3 +62,64 @@ test('renderEnv on a fixture host: values, and reasons where nothing could be re
     'wrapped to the width',
   );
 });
+
+// Greedy wrapping: within a paragraph, a continuation line starts with a word that did not fit on
+// the line before. A lone fragment (`needs root` / `with CAP_SYS_RESOURCE)`) breaks that: its first
+// word would have fitted, so the line before was cut short by a second wrap over the first. The
+// rendered lines are matched to the advice's paragraphs (title, reason, each fix) in order, which
+// also proves that nothing was lost or reordered.
+function wrapProblems(lines: string[], paragraphs: string[], width: number): string[] {
+  const bad: string[] = [];
+  const fold = (s: string): string => s.trim().replace(/\s+/g, ' ');
+  let i = 0;
+  for (const para of paragraphs.map(fold)) {
+    const start = i;
+    let got = '';
+    while (i < lines.length && got.length < para.length) got = fold(`${got} ${lines[i++]}`);
+    if (got !== para) {
+      bad.push(`expected "${para}", read "${got}"`);
+      return bad;
+    }
+    for (let k = start; k < i; k++) {
+      const line = lines[k]!;
+      if (line.length > width && line.trim().includes(' ')) bad.push(`over ${width}: ${line}`);
+      if (k === start) continue;
+      const first = line.trim().split(' ')[0]!;
+      if (lines[k - 1]!.length + 1 + first.length <= width)
+        bad.push(`lone fragment after "${lines[k - 1]!.trim()}": ${line.trim()}`);
+    }
+  }
+  if (i !== lines.length) bad.push(`left over: ${lines.slice(i).join(' | ')}`);
+  return bad;
+}
+
+test('renderEnv at 80 and 120 columns: advice wraps whole, with no lone fragments', async () => {
+  const hosts = [
+    await collectHostFacts({ env: {} }),
+    await collectHostFacts({
+      root: path.join(FIX, 'cgroup-v2/nested'),
+      procRoot: path.join(FIX, 'cgroup-v2/nested/proc'),
+      cgroupRoot: path.join(FIX, 'cgroup-v2/nested/sys/fs/cgroup'),
+      env: {},
+      interfaces: false,
+    }),
+  ];
+  let fixes = 0;
+  for (const facts of hosts) {
+    fixes += facts.advice.reduce((n, a) => n + a.fixes.length, 0);
+    const paragraphs = facts.advice.flatMap((a) => [
+      `${a.level === 'warn' ? '!' : '-'} ${a.title}`,
+      a.reason,
+      ...a.fixes.map((fx) => `${fx.kind}: ${fx.text}`),
+    ]);
+    for (const width of [80, 120]) {
+      const text = renderEnv(facts, { width });
+      const lines = text
+        .slice(text.indexOf('\nRecommendations\n') + 17)
+        .trimEnd()
+        .split('\n');
+      assert.deepEqual(wrapProblems(lines, paragraphs, width), [], text);
+    }
+  }
+  assert.ok(fixes >= 3, `the hosts give fixes to wrap (${fixes})`);
+});
