@@ -79,9 +79,10 @@ export async function prepareRun(a: {
       transport = (sink) => new SseTransport<Session>(sink, a.sse);
     } else if (o.compression) {
       const { WsLibTransport } = await import('../transports/ws.js');
-      transport = (sink) => offerCompression(new WsLibTransport<Session>(sink));
+      transport = (sink) =>
+        offerCompression(new WsLibTransport<Session>(sink, { maxPayload: o.maxMessageSize }));
     } else {
-      transport = (sink) => new WsClientTransport<Session>(sink);
+      transport = (sink) => new WsClientTransport<Session>(sink, { maxPayload: o.maxMessageSize });
     }
     const fleet = new LocalFleet({
       transport,
