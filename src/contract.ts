@@ -3,6 +3,9 @@
 
 export const V = 1 as const;
 
+/** What a secret is replaced with in every output. */
+export const REDACTED = '[redacted]';
+
 // ---------------------------------------------------------------- scenario (what one session does)
 
 /** One HTTP request before the connection; its JSON response can be captured into variables. */

@@ -11,6 +11,7 @@ import { JsonLogReporter } from '../report/jsonlog.js';
 import {
   collectCountList,
   collectHeader,
+  collectList,
   collectPair,
   parseCount,
   parseCountList,
@@ -33,6 +34,8 @@ export interface CommonOptions {
   compression?: boolean;
   /** Largest WebSocket message accepted (bytes); default DEFAULT_MAX_MESSAGE. */
   maxMessageSize?: number;
+  /** Header and query parameter names whose values are hidden in every output, beyond the built-in ones. */
+  redact?: string[];
   out: string;
   logFormat: 'text' | 'json' | 'emf';
   emfNamespace: string;
@@ -76,6 +79,11 @@ export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: n
       )
         .argParser(parsePositiveSize)
         .default(DEFAULT_MAX_MESSAGE, '16MiB'),
+    )
+    .option(
+      '--redact <name>',
+      'a header or query parameter whose value is hidden in every output (repeatable)',
+      collectList,
     )
     .option('--out <dir>', 'directory for the JSON result, rewritten after every step', './holdline-results')
     .addOption(

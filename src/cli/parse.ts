@@ -70,6 +70,13 @@ export function parseStringList(raw: string): string[] {
     .filter((p) => p.length > 0);
 }
 
+/** Repeatable `--x a --x b,c`: every occurrence adds to the list. */
+export function collectList(raw: string, acc: string[] = []): string[] {
+  const add = parseStringList(raw);
+  if (add.length === 0) throw new InvalidArgumentError('Expected a name.');
+  return [...acc, ...add];
+}
+
 /** Repeatable `--header 'Name: value'`. */
 export function collectHeader(raw: string, acc: Record<string, string> = {}): Record<string, string> {
   const i = raw.indexOf(':');

@@ -18,7 +18,6 @@ import {
   type LoadVerdict,
 } from '../../plans/load.js';
 import { LoadTextReporter } from '../../report/load-text.js';
-import { redactConfig } from '../../report/redact.js';
 import { parseRequestLine } from '../../scenario/schema.js';
 import { runPlan } from '../../run.js';
 import { addCommonOptions, makeReporters, useColor, type CommonOptions } from '../common.js';
@@ -277,15 +276,16 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
     const text = new LoadTextReporter({ out: io.stdout, target: t.label, color: useColor(o, io) });
     const { reporters } = makeReporters('load', o, io, text);
     const result: RunResult<LoadVerdict> = await runPlan(plan, ctx.fleet, reporters, {
+      redact: ctx.redact,
       info: {
         command: 'load',
         target: t.label,
-        config: redactConfig({
+        config: {
           url,
           ...o,
           preset: o.preset ?? null,
           settings: { ...settings, protocol: protocol.name },
-        }) as Record<string, unknown>,
+        } as Record<string, unknown>,
         host: ctx.hostFacts,
       },
       pauseMs: 0,
