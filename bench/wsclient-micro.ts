@@ -32,10 +32,11 @@ const st: FrameState = {
   hdr: null,
   pay: null,
   payPos: 0,
+  payLen: 0,
   payOp: 0,
   payFin: false,
   fragOp: 0,
-  frags: null,
+  frag: null,
   fragLen: 0,
 };
 let received = 0;

@@ -3,6 +3,9 @@
 
 export const V = 1 as const;
 
+/** What a secret is replaced with in every output. */
+export const REDACTED = '[redacted]';
+
 // ---------------------------------------------------------------- scenario (what one session does)
 
 /** One HTTP request before the connection; its JSON response can be captured into variables. */
@@ -516,7 +519,8 @@ export interface MessageFindings {
   failed: number;
   noRecipients: number; // no other member connected at send time
   unresolved: number; // still within the timeout when the run was stopped
-  successRate: number; // delivered / (delivered + failed)
+  /** delivered / (delivered + failed + every dropped message): the scheduled ones that could be judged */
+  successRate: number;
   /** expected = onTime + late + missing */
   deliveries: { expected: number; onTime: number; late: number; missing: number };
   /** received = onTime + late + duplicate + extra + stale + foreign */
@@ -528,6 +532,16 @@ export interface MessageFindings {
   behind: boolean; // the generator could not keep the schedule
   acks: { count: number; recipients: number };
   errors: number; // error frames received
+}
+
+/** Scheduled messages that were not sent, whatever the reason. */
+export function unsentMessages(d: MessageFindings['dropped']): number {
+  return d.noSender + d.notWritable + d.invalid + d.behind;
+}
+
+/** What the message success rate is over: delivered, failed, and the scheduled ones never sent. */
+export function judgedMessages(m: MessageFindings): number {
+  return m.delivered + m.failed + unsentMessages(m.dropped);
 }
 
 export interface HttpLoadFindings {

@@ -3,6 +3,7 @@ import { V, type RunInfo, type RunResult, type StepResult } from './contract.js'
 import type { Fleet } from './fleet/fleet.js';
 import type { Plan } from './plans/plan.js';
 import type { Reporter } from './report/reporter.js';
+import { Redactor } from './report/redact.js';
 
 export interface RunOptions {
   info: Omit<RunInfo, 'v' | 'id' | 'startedAt'> & { id?: string };
@@ -11,6 +12,8 @@ export interface RunOptions {
   /** One-line explanations of what was seen, computed from the steps (e.g. nothing listening). */
   diagnose?: (steps: StepResult[]) => string[];
   exitCode: (verdict: unknown, steps: StepResult[], interrupted: boolean) => number;
+  /** Hides secrets in everything reporters get and in the result returned (default: built-in names only). */
+  redact?: Redactor;
 }
 
 /** `2025-01-31T12-00-00-000Z-a1b2c3`: sorts by time, unique enough for file names. */
@@ -18,24 +21,30 @@ export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Steps a plan on a fleet, feeding every event to the reporters. */
+/**
+ * Steps a plan on a fleet, feeding every event to the reporters. The plan sees the steps as run;
+ * reporters and the caller get them redacted, here and only here, so no output holds a secret.
+ */
 export async function runPlan<V>(
   plan: Plan<V>,
   fleet: Fleet,
   reporters: Reporter[],
   o: RunOptions,
 ): Promise<RunResult<V>> {
-  const info: RunInfo = {
+  const redact = o.redact ?? new Redactor();
+  const info: RunInfo = redact.info({
     ...o.info,
     v: V,
     id: o.info.id ?? newRunId(),
     startedAt: Date.now(),
-  };
+  });
   for (const r of reporters) r.runStart?.(info);
   const steps: StepResult[] = [];
+  const shown: StepResult[] = [];
   let spec = o.signal.aborted ? null : plan.first();
   while (spec) {
-    for (const r of reporters) r.stepStart?.(spec);
+    const shownSpec = redact.spec(spec);
+    for (const r of reporters) r.stepStart?.(shownSpec);
     const result = await fleet.runStep(
       spec,
       (snap) => {
@@ -44,24 +53,30 @@ export async function runPlan<V>(
       o.signal,
     );
     steps.push(result);
-    for (const r of reporters) r.stepEnd?.(result);
+    const clean = redact.result(result);
+    shown.push(clean);
+    for (const r of reporters) r.stepEnd?.(clean);
     if (o.signal.aborted) break;
     spec = plan.next(steps);
     if (spec && o.pauseMs > 0) await pause(o.pauseMs, o.signal);
     if (o.signal.aborted) break;
   }
   const interrupted = o.signal.aborted;
-  const verdict = steps.length > 0 ? plan.verdict(steps) : null;
-  const result: RunResult<V> = {
-    v: V,
-    info,
-    steps,
-    verdict,
-    endedAt: Date.now(),
-    interrupted,
-    diagnosis: o.diagnose ? o.diagnose(steps) : [],
-    exitCode: o.exitCode(verdict, steps, interrupted),
-  };
+  // Verdicts and diagnoses quote error samples: they are made from the redacted steps.
+  const verdict = shown.length > 0 ? plan.verdict(shown) : null;
+  const result: RunResult<V> = redact.run(
+    {
+      v: V,
+      info,
+      steps: shown,
+      verdict,
+      endedAt: Date.now(),
+      interrupted,
+      diagnosis: o.diagnose ? o.diagnose(shown) : [],
+      exitCode: o.exitCode(verdict, shown, interrupted),
+    },
+    shown,
+  );
   for (const r of reporters) await r.runEnd?.(result);
   return result;
 }

@@ -11,13 +11,16 @@ import { JsonLogReporter } from '../report/jsonlog.js';
 import {
   collectCountList,
   collectHeader,
+  collectList,
   collectPair,
   parseCount,
   parseCountList,
   parseDuration,
   parseFraction,
+  parsePositiveSize,
   parseStringList,
 } from './parse.js';
+import { DEFAULT_MAX_MESSAGE } from '../transports/ws-frame.js';
 import type { CliIO } from './io.js';
 
 /** Options every test command shares (capacity, sustain, load, broadcast): one table. */
@@ -29,6 +32,10 @@ export interface CommonOptions {
   localAddress?: string[];
   /** Offer permessage-deflate on every WebSocket (the ws-library transport). */
   compression?: boolean;
+  /** Largest WebSocket message accepted (bytes); default DEFAULT_MAX_MESSAGE. */
+  maxMessageSize?: number;
+  /** Header and query parameter names whose values are hidden in every output, beyond the built-in ones. */
+  redact?: string[];
   out: string;
   logFormat: 'text' | 'json' | 'emf';
   emfNamespace: string;
@@ -64,6 +71,19 @@ export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: n
     .option(
       '--compression',
       'negotiate permessage-deflate on every WebSocket (bytes on the wire are reported either way)',
+    )
+    .addOption(
+      new Option(
+        '--max-message-size <size>',
+        'largest WebSocket message accepted, fragments included (a larger one closes with 1009)',
+      )
+        .argParser(parsePositiveSize)
+        .default(DEFAULT_MAX_MESSAGE, '16MiB'),
+    )
+    .option(
+      '--redact <name>',
+      'a header or query parameter whose value is hidden in every output (repeatable)',
+      collectList,
     )
     .option('--out <dir>', 'directory for the JSON result, rewritten after every step', './holdline-results')
     .addOption(

@@ -3,7 +3,6 @@ import { CapacityPlan } from '../plans/capacity.js';
 import { diagnose } from '../plans/diagnose.js';
 import { analyzeCloses } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
-import { redactConfig } from '../report/redact.js';
 import { SustainTextReporter } from '../report/sustain-text.js';
 import { runPlan } from '../run.js';
 import { makeReporters, outputReporters, useColor, type CommonOptions } from './common.js';
@@ -97,11 +96,12 @@ export async function ladderOn(
     ? [own.result, ...outputReporters(s.kind, o, io, own.quiet ? null : text)]
     : makeReporters(s.kind, o, io, text).reporters;
   return runPlan(plan, ctx.fleet, reporters, {
+    redact: ctx.redact,
     info: {
       ...(own ? { id: own.id } : {}),
       command: s.kind,
       target: ctx.target.label,
-      config: redactConfig({ url, ...o, ...s.config }) as Record<string, unknown>,
+      config: { url, ...o, ...s.config } as Record<string, unknown>,
       host: ctx.hostFacts,
     },
     pauseMs: s.pauseMs,

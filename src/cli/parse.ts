@@ -70,6 +70,13 @@ export function parseStringList(raw: string): string[] {
     .filter((p) => p.length > 0);
 }
 
+/** Repeatable `--x a --x b,c`: every occurrence adds to the list. */
+export function collectList(raw: string, acc: string[] = []): string[] {
+  const add = parseStringList(raw);
+  if (add.length === 0) throw new InvalidArgumentError('Expected a name.');
+  return [...acc, ...add];
+}
+
 /** Repeatable `--header 'Name: value'`. */
 export function collectHeader(raw: string, acc: Record<string, string> = {}): Record<string, string> {
   const i = raw.indexOf(':');
@@ -95,4 +102,31 @@ export function parseUrl(raw: string, schemes: string[]): URL {
     throw new InvalidArgumentError(`Expected a ${schemes.join(' or ')} URL, got ${u.protocol}.`);
   }
   return u;
+}
+
+/** Characters: `64`, `5k` (5000), `4KiB` (4096), `1m` (1,000,000), `1MiB`. */
+export function parseSize(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b)?$/i.exec(raw.trim());
+  const mult: Record<string, number> = {
+    '': 1,
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    kib: 1024,
+    m: 1e6,
+    mb: 1e6,
+    mib: 1024 * 1024,
+  };
+  const n = m ? Math.round(Number(m[1]) * mult[(m[2] ?? '').toLowerCase()]) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 64 * 1024 * 1024) {
+    throw new InvalidArgumentError('Expected a size such as 64, 5k (5000 characters), 4KiB or 1MiB.');
+  }
+  return n;
+}
+
+/** A positive size in bytes, as parseSize reads it. */
+export function parsePositiveSize(raw: string): number {
+  const n = parseSize(raw);
+  if (n === 0) throw new InvalidArgumentError('Expected a size above 0, such as 64KiB or 16MiB.');
+  return n;
 }

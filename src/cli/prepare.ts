@@ -10,6 +10,7 @@ import { countOpenFds, FD_RESERVE, raiseFdLimit } from '../host/limits.js';
 import { collectHostFacts } from '../host/facts.js';
 import { preflight } from '../host/preflight.js';
 import { resolveTarget, type ResolvedTarget } from './target-resolve.js';
+import { Redactor } from '../report/redact.js';
 import type { CommonOptions } from './common.js';
 import type { CliIO } from './io.js';
 
@@ -28,6 +29,8 @@ export interface RunContext {
   hostFacts: Record<string, unknown>;
   /** What is wrong on this host for the planned run, one line each (empty: nothing). */
   preflight: string[];
+  /** Hides secrets (built-in names and --redact) in every output of the run. */
+  redact: Redactor;
   close(): Promise<void>;
 }
 
@@ -51,9 +54,11 @@ export async function prepareRun(a: {
   const { o, io } = a;
   // Sockets plus headroom for HTTP connections, the result file and the process itself.
   const fd = raiseFdLimit({ need: a.maxSessions + 1024 });
+  const redact = new Redactor(o.redact);
   const target = await resolveTarget(
     {
       url: a.url,
+      redact,
       scenario: o.scenario,
       headers: o.header,
       // --compression: the built-in target offers permessage-deflate too.
@@ -79,9 +84,10 @@ export async function prepareRun(a: {
       transport = (sink) => new SseTransport<Session>(sink, a.sse);
     } else if (o.compression) {
       const { WsLibTransport } = await import('../transports/ws.js');
-      transport = (sink) => offerCompression(new WsLibTransport<Session>(sink));
+      transport = (sink) =>
+        offerCompression(new WsLibTransport<Session>(sink, { maxPayload: o.maxMessageSize }));
     } else {
-      transport = (sink) => new WsClientTransport<Session>(sink);
+      transport = (sink) => new WsClientTransport<Session>(sink, { maxPayload: o.maxMessageSize });
     }
     const fleet = new LocalFleet({
       transport,
@@ -95,6 +101,7 @@ export async function prepareRun(a: {
       fleet,
       hostFacts: facts as unknown as Record<string, unknown>,
       preflight: warnings,
+      redact,
       close: async () => {
         await fleet.close();
         await target.close();

@@ -19,7 +19,6 @@ import { taskTable } from '../plans/tasks.js';
 import { CapacityTextReporter } from '../report/capacity-text.js';
 import { grouped } from '../report/duration.js';
 import { renderPlan } from '../report/plan-text.js';
-import { redactConfig } from '../report/redact.js';
 import { RunSoFar, SuiteResultFile } from '../report/suite-json.js';
 import { duration, stageHeading, suiteSummary } from '../report/suite-text.js';
 import { newRunId } from '../run.js';
@@ -82,7 +81,7 @@ export async function runSuite(url: string | undefined, o: SuiteOptions, io: Cli
     target: ctx.target.label,
     startedAt: Date.now(),
     endedAt: Date.now(),
-    config: redactConfig({
+    config: ctx.redact.config({
       url,
       ...o,
       ...ladder,

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import { directScenario, referenceScenario } from '../scenario/builtin.js';
 import { loadScenario } from './load-scenario.js';
 import { spawnTarget } from '../target/spawn.js';
-import { redactUrl } from '../report/redact.js';
+import { Redactor } from '../report/redact.js';
 import type { CliIO } from './io.js';
 
 export interface ResolvedTarget {
@@ -23,6 +23,8 @@ export interface ResolveOptions {
   url?: string;
   scenario?: string;
   headers?: Record<string, string>;
+  /** How the label hides secrets (default: the built-in names). */
+  redact?: Redactor;
   /** Extra environment for the embedded target (e.g. MAX_TOTAL_CONNECTIONS). */
   targetEnv?: Record<string, string>;
 }
@@ -33,8 +35,9 @@ export interface ResolveOptions {
  */
 export async function resolveTarget(o: ResolveOptions, io: CliIO): Promise<ResolvedTarget> {
   const loaded = o.scenario ? await loadScenario(o.scenario, io.env) : null;
+  const redact = o.redact ?? new Redactor();
   if (o.url) {
-    const u = wsUrl(o.url);
+    const u = wsUrl(o.url, redact);
     const vars = baseVars(u);
     let scenario: ScenarioSpec = loaded ?? directScenario(u.href);
     if (!loaded && o.headers)
@@ -43,7 +46,7 @@ export async function resolveTarget(o: ResolveOptions, io: CliIO): Promise<Resol
       scenario,
       scenarioModule: loaded?.module,
       vars,
-      label: redactUrl(u.href),
+      label: redact.url(u.href),
       host: u.hostname.replace(/^\[|\]$/g, ''),
       port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80),
       embedded: false,
@@ -65,18 +68,21 @@ export async function resolveTarget(o: ResolveOptions, io: CliIO): Promise<Resol
   };
 }
 
-function wsUrl(raw: string): URL {
+function wsUrl(raw: string, redact: Redactor): URL {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw new UserError(`Not a URL: ${raw}`, 'Give a WebSocket URL such as ws://127.0.0.1:8080/ws.');
+    throw new UserError(
+      `Not a URL: ${redact.url(raw)}`,
+      'Give a WebSocket URL such as ws://127.0.0.1:8080/ws.',
+    );
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
     throw new UserError(
-      `Unsupported URL scheme ${u.protocol} in ${redactUrl(raw)}`,
+      `Unsupported URL scheme ${u.protocol} in ${redact.url(raw)}`,
       'Use ws://, wss://, http:// or https://.',
     );
   }

@@ -1,4 +1,4 @@
-import type { StepResult } from '../contract.js';
+import { unsentMessages, type StepResult } from '../contract.js';
 import type { EngineApi, ExtensionFactory, StepExtension } from './extension.js';
 import type { Session } from './session.js';
 import type { Ticker } from './ticker.js';
@@ -406,7 +406,14 @@ class LoadExtension implements StepExtension {
           (Number.isNaN(last) ? this.endAt : Math.min(this.endAt, last + this.schedule.stepMs)) - this.msgAt,
         );
     const lag = this.schedule.lagSummary();
-    const judged = L.delivered + L.failed;
+    const dropped = {
+      noSender: this.noSender,
+      notWritable: this.notWritable,
+      invalid: this.invalid,
+      behind: this.behind,
+    };
+    // Over what was scheduled: a message that never went out failed as surely as a lost one.
+    const judged = L.delivered + L.failed + unsentMessages(dropped);
     const origin = Number.isNaN(this.msgAt)
       ? Number.isNaN(this.holdAt)
         ? this.rampStart
@@ -432,14 +439,9 @@ class LoadExtension implements StepExtension {
         payloadChars: s.payloadChars,
         timeoutMs: s.messageTimeoutMs,
         durationMs: Math.round(msgMs),
-        scheduled: this.sent + this.noSender + this.notWritable + this.invalid + this.behind,
+        scheduled: this.sent + unsentMessages(dropped),
         sent: this.sent,
-        dropped: {
-          noSender: this.noSender,
-          notWritable: this.notWritable,
-          invalid: this.invalid,
-          behind: this.behind,
-        },
+        dropped,
         delivered: L.delivered,
         failed: L.failed,
         noRecipients: L.noRecipients,

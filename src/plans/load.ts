@@ -1,5 +1,6 @@
 import {
   V,
+  judgedMessages,
   type LoadCriterion,
   type LoadVerdict,
   type StepResult,
@@ -178,7 +179,7 @@ export function judge(
     skipped: false,
   });
   const m = f?.messages;
-  const judged = m ? m.delivered + m.failed : 0;
+  const judged = m ? judgedMessages(m) : 0;
   const noMessages = s.rate === 0;
   criteria.push({
     name: 'message_success',

@@ -1,13 +1,15 @@
-import type {
-  HistoryRow,
-  LatencySummary,
-  LoadCriterion,
-  LoadFindings,
-  LoadSettings,
-  LoadVerdict,
-  RunResult,
-  StepResult,
-  StepSpec,
+import {
+  judgedMessages,
+  unsentMessages,
+  type HistoryRow,
+  type LatencySummary,
+  type LoadCriterion,
+  type LoadFindings,
+  type LoadSettings,
+  type LoadVerdict,
+  type RunResult,
+  type StepResult,
+  type StepSpec,
 } from '../contract.js';
 import type { Out, Reporter } from './reporter.js';
 import { diagnosisLines } from './terminal.js';
@@ -116,7 +118,7 @@ export function messageLines(r: StepResult, f: LoadFindings): string[] {
   const out = ['Messages'];
   if (m.rate === 0) return [...out, '  none sent (--rate 0)'];
   const d = m.dropped;
-  const dropped = d.noSender + d.notWritable + d.invalid + d.behind;
+  const dropped = unsentMessages(d);
   out.push(
     `  sent ${n(m.sent)} of ${n(m.scheduled)} scheduled (${rate(m.achievedRate)}/s of ${rate(m.rate)}/s asked)` +
       (dropped > 0
@@ -124,9 +126,10 @@ export function messageLines(r: StepResult, f: LoadFindings): string[] {
         : ''),
   );
   out.push(`  received ${n(m.received)} (${rate(m.receivedPerSec)}/s)`);
-  const judged = m.delivered + m.failed;
+  const judged = judgedMessages(m);
   out.push(
     `  message success ${percent(m.successRate)}%: ${n(m.delivered)} of ${n(judged)} reached every member within ${seconds(m.timeoutMs)}` +
+      (dropped > 0 ? ` (${n(dropped)} not sent count as failed)` : '') +
       (m.noRecipients > 0 ? ` (${n(m.noRecipients)} had no other member, not judged)` : '') +
       (m.unresolved > 0 ? ` (${n(m.unresolved)} unresolved when stopped)` : ''),
   );

@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { HttpStepSpec } from '../contract.js';
+import { REDACTED, type HttpStepSpec } from '../contract.js';
 import { classifyErrno } from '../transports/classify.js';
 import { compilePath, type JsonPath } from './json-path.js';
 import { compile, compileDeep, type DeepTemplate, type Template, type TemplateEnv } from './template.js';
@@ -52,11 +52,14 @@ export class HttpSteps {
   private readonly env: TemplateEnv;
   private readonly inflight = new Set<InFlight>();
   private readonly watched = new WeakSet<AbortSignal>();
+  /** Variables the steps capture: their values are hidden in failure details. */
+  private readonly captured: string[];
   private closed = false;
 
   constructor(steps: HttpStepSpec[], opts: HttpStepsOptions) {
     this.env = opts.env;
     this.steps = steps.map((s) => compileStep(s, opts));
+    this.captured = this.steps.flatMap((s) => s.captures.map(([name]) => name));
     const longest = Math.max(opts.timeoutMs, ...this.steps.map((s) => s.timeoutMs));
     // undici's own timeouts are a backstop; the per-step deadline below is the one that counts.
     this.agent = new Agent({
@@ -153,7 +156,7 @@ export class HttpSteps {
         return fail(
           st,
           String(res.statusCode),
-          `${st.label} answered ${res.statusCode}, expected ${want}${snippet(text)}`,
+          `${st.label} answered ${res.statusCode}, expected ${want}${snippet(hideCaptured(text, vars, this.captured))}`,
         );
       }
       if (st.captures.length === 0) {
@@ -166,7 +169,11 @@ export class HttpSteps {
       try {
         doc = JSON.parse(text);
       } catch {
-        return fail(st, 'json', `${st.label}: response is not JSON${snippet(text)}`);
+        return fail(
+          st,
+          'json',
+          `${st.label}: response is not JSON${snippet(hideCaptured(text, vars, this.captured))}`,
+        );
       }
       const out = { ...vars };
       for (const [name, path] of st.captures) {
@@ -222,6 +229,24 @@ function compileStep(s: HttpStepSpec, opts: HttpStepsOptions): CompiledStep {
     captures: Object.entries(s.capture ?? {}).map(([k, p]) => [k, compilePath(p)]),
     timeoutMs: s.timeoutMs ?? opts.timeoutMs,
   };
+}
+
+/** Captured values shorter than this are left in details: they would hit anything (`1`, `ok`). */
+const MIN_HIDDEN = 4;
+
+/**
+ * A response quoted in a failure detail, without the values this session captured so far (tokens,
+ * ids): a later step's answer may echo them (`no route /me/<token>`), and details reach results
+ * and logs. Done before the quote is cut, so no prefix of a token survives either.
+ */
+function hideCaptured(text: string, vars: Record<string, string>, captured: readonly string[]): string {
+  let out = text;
+  for (const name of captured) {
+    const v = vars[name];
+    if (v === undefined || v.length < MIN_HIDDEN || !out.includes(v)) continue;
+    out = out.split(v).join(REDACTED);
+  }
+  return out;
 }
 
 function serialise(body: unknown): string {

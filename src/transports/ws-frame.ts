@@ -4,7 +4,8 @@ import { isUtf8 } from 'node:buffer';
 
 // RFC 6455 framing for a client: an encoder that masks every frame with a fresh key, and an
 // incremental parser that works in place on the chunk it is given. The parser keeps bytes
-// only while a frame is incomplete (a header fragment, or a payload buffer being filled) and
+// only while a frame is incomplete (a header fragment, or the payload received so far, collected
+// as it arrives and capped by maxPayload, never sized by what a peer declares) and
 // hands whole frames to a handler as subarrays of the chunk, so the handler must copy what it
 // keeps. Its per-connection state lives on the caller's object (FrameState), so no parser
 // object is made per connection.
@@ -175,14 +176,20 @@ const EMPTY = Buffer.alloc(0);
 export interface FrameState {
   /** Bytes of an incomplete frame header (< 10 bytes), copied out of the chunk. */
   hdr: Buffer | null;
-  /** Payload of an incomplete frame, filled as chunks arrive. */
+  /**
+   * Payload of an incomplete frame: the bytes received so far (`payPos` of them), in a buffer
+   * grown as they arrive, never past the declared `payLen`. A peer that declares a large frame
+   * makes us hold only what it really sent.
+   */
   pay: Buffer | null;
   payPos: number;
+  payLen: number;
   payOp: number;
   payFin: boolean;
   /** Opcode of the fragmented message in progress, 0 when none. */
   fragOp: number;
-  frags: Buffer[] | null;
+  /** The fragments received so far (`fragLen` bytes), in one buffer grown like `pay`. */
+  frag: Buffer | null;
   fragLen: number;
 }
 
@@ -191,11 +198,36 @@ export function resetFrameState(st: FrameState): void {
   st.hdr = null;
   st.pay = null;
   st.payPos = 0;
+  st.payLen = 0;
   st.payOp = 0;
   st.payFin = false;
   st.fragOp = 0;
-  st.frags = null;
+  st.frag = null;
   st.fragLen = 0;
+}
+
+/** Bytes the parser holds for this connection (partial header, frame and message buffers). */
+export function frameBytesHeld(st: FrameState): number {
+  return (st.hdr?.length ?? 0) + (st.pay?.length ?? 0) + (st.frag?.length ?? 0);
+}
+
+/** Default cap on one message, fragments included: larger ones close the connection with 1009. */
+export const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
+
+/** First size of a buffer that collects a frame or message arriving in pieces. */
+const GROW_MIN = 16 * 1024;
+
+/**
+ * `buf` (holding `used` bytes) with room for `need`, reallocated to at least twice its size
+ * but never past `limit` (need ≤ limit): amortised linear copying, at most twice what arrived.
+ */
+function room(buf: Buffer | null, used: number, need: number, limit: number): Buffer {
+  if (buf !== null && buf.length >= need) return buf;
+  // A first fragment gets its own size; a frame arriving in pieces starts at GROW_MIN.
+  const size = Math.min(limit, Math.max(need, buf === null ? 0 : Math.max(GROW_MIN, buf.length * 2)));
+  const next = Buffer.allocUnsafe(size);
+  if (buf !== null) buf.copy(next, 0, 0, used);
+  return next;
 }
 
 /**
@@ -268,14 +300,15 @@ export function parseFrames<T extends FrameState>(
   let i = start;
   for (;;) {
     if (st.pay !== null) {
-      const pay = st.pay;
-      const n = Math.min(pay.length - st.payPos, end - i);
+      const n = Math.min(st.payLen - st.payPos, end - i);
+      const pay = room(st.pay, st.payPos, st.payPos + n, st.payLen);
       chunk.copy(pay, st.payPos, i, i + n);
+      st.pay = pay;
       st.payPos += n;
       i += n;
-      if (st.payPos < pay.length) return;
+      if (st.payPos < st.payLen) return;
       st.pay = null;
-      if (!onFrame(st, st.payOp, st.payFin, pay, true, h)) return;
+      if (!onFrame(st, st.payOp, st.payFin, pay.subarray(0, st.payLen), maxPayload, h)) return;
       continue;
     }
     if (i >= end) return;
@@ -312,44 +345,43 @@ export function parseFrames<T extends FrameState>(
       return h.error(st, CLOSE_TOO_BIG, `message over maxPayload (${maxPayload} bytes)`);
     }
     if (end - i >= len) {
+      // The common case: the whole frame is in this chunk, handed on as a view (no copy).
       const payload = chunk.subarray(i, i + len);
       i += len;
-      if (!onFrame(st, op, fin, payload, false, h)) return;
+      if (!onFrame(st, op, fin, payload, maxPayload, h)) return;
     } else {
-      st.pay = Buffer.allocUnsafe(len);
+      st.pay = EMPTY; // grown by the branch above as the payload arrives
       st.payPos = 0;
+      st.payLen = len;
       st.payOp = op;
       st.payFin = fin;
     }
   }
 }
 
-/** One whole frame; `owned` when the payload is a buffer of our own, not a view of the chunk. */
+/** One whole frame; its payload may be a view of the chunk, valid only during the call. */
 function onFrame<T extends FrameState>(
   st: T,
   op: number,
   fin: boolean,
   payload: Buffer,
-  owned: boolean,
+  maxPayload: number,
   h: FrameHandler<T>,
 ): boolean {
   if (op === OP_TEXT || op === OP_BINARY) {
-    if (!fin) {
-      st.fragOp = op;
-      st.frags = [owned ? payload : Buffer.from(payload)];
-      st.fragLen = payload.length;
-      return true;
-    }
-    return deliver(st, op, payload, h);
+    if (fin) return deliver(st, op, payload, h);
+    st.fragOp = op;
+    st.fragLen = 0;
+    appendFragment(st, payload, maxPayload);
+    return true;
   }
   if (op === OP_CONT) {
-    st.frags!.push(owned ? payload : Buffer.from(payload));
-    st.fragLen += payload.length;
+    appendFragment(st, payload, maxPayload);
     if (!fin) return true;
-    const whole = Buffer.concat(st.frags!, st.fragLen);
+    const whole = st.frag!.subarray(0, st.fragLen);
     const fop = st.fragOp;
     st.fragOp = 0;
-    st.frags = null;
+    st.frag = null;
     st.fragLen = 0;
     return deliver(st, fop, whole, h);
   }
@@ -363,6 +395,15 @@ function onFrame<T extends FrameState>(
   const reason = payload.subarray(2);
   if (!isUtf8(reason)) return fail(st, h, CLOSE_INVALID_DATA, 'invalid UTF-8 in the close reason');
   return h.close(st, code, reason.toString());
+}
+
+/** The header check keeps fragLen + payload ≤ maxPayload, so the buffer stays within the cap. */
+function appendFragment(st: FrameState, payload: Buffer, maxPayload: number): void {
+  const need = st.fragLen + payload.length;
+  const frag = room(st.frag, st.fragLen, need, maxPayload);
+  payload.copy(frag, st.fragLen);
+  st.frag = frag;
+  st.fragLen = need;
 }
 
 function deliver<T extends FrameState>(st: T, op: number, data: Buffer, h: FrameHandler<T>): boolean {

@@ -5,6 +5,7 @@ import type { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Conn, OpenOptions, Transport, TransportSink } from './transport.js';
 import { classifyErrno } from './classify.js';
+import { DEFAULT_MAX_MESSAGE } from './ws-frame.js';
 
 // The `ws`-library transport: used where permessage-deflate is asked for. Listeners are
 // module-level functions that reach their session through symbol back-pointers (ws style).
@@ -101,7 +102,15 @@ function finish(ws: TWs, report: () => void): void {
 }
 
 export class WsLibTransport<S extends Conn> implements Transport<S> {
-  constructor(private readonly sink: TransportSink<S>) {}
+  private readonly maxPayload: number;
+
+  /** `maxPayload`: largest message accepted (bytes), as for the lean client; over it: close 1009. */
+  constructor(
+    private readonly sink: TransportSink<S>,
+    opts: { maxPayload?: number } = {},
+  ) {
+    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_MESSAGE;
+  }
 
   open(s: S, url: string, opts: OpenOptions): void {
     const t = performance.now();
@@ -111,6 +120,7 @@ export class WsLibTransport<S extends Conn> implements Transport<S> {
       ws = new WebSocket(url, opts.protocols ?? [], {
         headers: opts.headers,
         perMessageDeflate: opts.compression === true,
+        maxPayload: this.maxPayload,
         localAddress: opts.localAddress,
         createConnection,
       } as WebSocket.ClientOptions) as TWs;

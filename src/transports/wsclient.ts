@@ -5,6 +5,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Conn, OpenOptions, Transport, TransportSink } from './transport.js';
 import { classifyErrno } from './classify.js';
 import {
+  DEFAULT_MAX_MESSAGE,
   encodeClose,
   encodeFrame,
   isValidCloseCode,
@@ -89,10 +90,11 @@ class ConnState implements FrameState {
   hdr: Buffer | null = null;
   pay: Buffer | null = null;
   payPos = 0;
+  payLen = 0;
   payOp = 0;
   payFin = false;
   fragOp = 0;
-  frags: Buffer[] | null = null;
+  frag: Buffer | null = null;
   fragLen = 0;
 
   constructor(
@@ -106,7 +108,7 @@ class ConnState implements FrameState {
 }
 
 export interface WsClientOptions {
-  /** Largest message accepted, fragments included (bytes); default 64 MiB. Over it: close 1009. */
+  /** Largest message accepted, fragments included (bytes); default 16 MiB. Over it: close 1009. */
   maxPayload?: number;
   /** wss:// without certificate verification. */
   insecure?: boolean;
@@ -122,7 +124,7 @@ export class WsClientTransport<S extends Conn> implements Transport<S> {
 
   constructor(sink: TransportSink<S>, opts: WsClientOptions = {}) {
     this.sink = sink as unknown as TransportSink<Conn>;
-    this.maxPayload = opts.maxPayload ?? 64 * 1024 * 1024;
+    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_MESSAGE;
     this.insecure = opts.insecure === true;
   }
 
@@ -284,7 +286,7 @@ function finish(st: ConnState): void {
   st.head = null;
   st.hdr = null;
   st.pay = null;
-  st.frags = null;
+  st.frag = null;
 }
 
 function failLater(st: ConnState, code: ErrorCode, detail: string): void {

@@ -13,25 +13,6 @@ import { outDir, onlyResult, loadFindings, assertLoadSums } from '../helpers/res
 // per group message, dropping every k-th delivery, one stall of its event loop, closing every k-th
 // connection.
 
-/** The reference target has the group protocol (batch creation, join, send). */
-async function targetHasGroups(): Promise<boolean> {
-  const t = await spawnTarget({ options: { auth: 'none' } });
-  try {
-    const res = await fetch(`${t.url}/groups/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ names: ['probe-0'] }),
-    });
-    await res.text();
-    return res.status !== 404;
-  } finally {
-    await t.close();
-  }
-}
-
-const ready = await targetHasGroups();
-const skip = ready ? false : 'the reference target has no group protocol yet (POST /groups/batch is 404)';
-
 async function run(
   args: string[],
   env: Record<string, string> = {},
@@ -41,41 +22,37 @@ async function run(
   return { res: onlyResult<LoadVerdict>(out), out, code: r.code, stdout: r.stdout + r.stderr };
 }
 
-test(
-  'built-in target: groups in batches, joins acknowledged, every message delivered, counts add up',
-  { skip },
-  async () => {
-    const { res, code, stdout } = await run([
-      '--connections',
-      '40',
-      '--groups',
-      '2500',
-      '--group-batch',
-      '1000',
-      '--rate',
-      '100',
-      '--payload',
-      '5k',
-      '--duration',
-      '2s',
-    ]);
-    assert.equal(code, 0, stdout);
-    const step = res.steps[0];
-    const f = loadFindings(step);
-    assertLoadSums(f);
-    assert.equal(f.groups.created + f.groups.existing, 2500);
-    assert.equal(f.groups.requests, 3);
-    assert.equal(step.phases['http:groups'].count, 3);
-    assert.equal(f.ramp.established, 40);
-    assert.equal(f.ramp.joinsAcked, 40);
-    assert.equal(f.messages.sent, 200);
-    assert.equal(f.messages.delivered, 200);
-    assert.equal(f.messages.acks.count, 200);
-    assert.equal(f.messages.acks.recipients, 200, "the target's own count agrees");
-    assert.ok(f.target && f.target.probes > 0, 'the target health was polled');
-    assert.match(stdout, /Verdict: PASS/);
-  },
-);
+test('built-in target: groups in batches, joins acknowledged, every message delivered, counts add up', async () => {
+  const { res, code, stdout } = await run([
+    '--connections',
+    '40',
+    '--groups',
+    '2500',
+    '--group-batch',
+    '1000',
+    '--rate',
+    '100',
+    '--payload',
+    '5k',
+    '--duration',
+    '2s',
+  ]);
+  assert.equal(code, 0, stdout);
+  const step = res.steps[0];
+  const f = loadFindings(step);
+  assertLoadSums(f);
+  assert.equal(f.groups.created + f.groups.existing, 2500);
+  assert.equal(f.groups.requests, 3);
+  assert.equal(step.phases['http:groups'].count, 3);
+  assert.equal(f.ramp.established, 40);
+  assert.equal(f.ramp.joinsAcked, 40);
+  assert.equal(f.messages.sent, 200);
+  assert.equal(f.messages.delivered, 200);
+  assert.equal(f.messages.acks.count, 200);
+  assert.equal(f.messages.acks.recipients, 200, "the target's own count agrees");
+  assert.ok(f.target && f.target.probes > 0, 'the target health was polled');
+  assert.match(stdout, /Verdict: PASS/);
+});
 
 /**
  * Median send-to-receipt time of group messages between two plain `ws` clients, on a target with
@@ -124,7 +101,7 @@ async function directP50(env: Record<string, string>): Promise<number> {
   }
 }
 
-test('FAULT_GROUP_DELAY_MS=50: p50 within 2 ms of the delay', { skip }, async () => {
+test('FAULT_GROUP_DELAY_MS=50: p50 within 2 ms of the delay', async () => {
   const env = { FAULT_GROUP_DELAY_MS: '50' };
   // Two plain clients measure the same kind of target at the same time: what the machine adds.
   const [{ res }, direct] = await Promise.all([
@@ -148,7 +125,7 @@ test('FAULT_GROUP_DELAY_MS=50: p50 within 2 ms of the delay', { skip }, async ()
   else assert.ok(lat.p50 - direct <= 3, why);
 });
 
-test('FAULT_DROP_EVERY=10: message success is 90%, lost deliveries counted exactly', { skip }, async () => {
+test('FAULT_DROP_EVERY=10: message success is 90%, lost deliveries counted exactly', async () => {
   const { res, code } = await run(
     [
       '--connections',
@@ -176,7 +153,7 @@ test('FAULT_DROP_EVERY=10: message success is 90%, lost deliveries counted exact
   assert.equal(code, 1, 'success must be above 90%');
 });
 
-test('FAULT_STALL_MS=1000 in the middle of a fixed-rate run: p99 shows the stall', { skip }, async () => {
+test('FAULT_STALL_MS=1000 in the middle of a fixed-rate run: p99 shows the stall', async () => {
   const { res } = await run(
     ['--connections', '20', '--groups', '10', '--rate', '100', '--payload', '64', '--duration', '3s'],
     {
@@ -193,7 +170,7 @@ test('FAULT_STALL_MS=1000 in the middle of a fixed-rate run: p99 shows the stall
   assert.ok(lat.p50 < 100, `p50 ${lat.p50} ms`);
 });
 
-test('FAULT_CLOSE_EVERY=4: a quarter of the connections lost is a critical error', { skip }, async () => {
+test('FAULT_CLOSE_EVERY=4: a quarter of the connections lost is a critical error', async () => {
   const { res, code, stdout } = await run(
     ['--connections', '20', '--groups', '10', '--rate', '50', '--payload', '64', '--duration', '2s'],
     {

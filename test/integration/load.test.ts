@@ -20,6 +20,11 @@ interface ChatServerOptions {
   stallAtMs?: number;
   stallMs?: number;
   deflate?: boolean;
+  /**
+   * Every connection but the first to join stops being read once its join is acknowledged, until
+   * this long after the first message arrived: their sends fill the socket buffers.
+   */
+  unreadMs?: number;
 }
 
 interface ChatServer {
@@ -39,6 +44,8 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
   const appliedDelays: number[] = [];
   let firstMessageAt = 0;
   let stalled = false;
+  const unread: { pause(): void; resume(): void }[] = [];
+  let readers = 0;
   const json = (res: http.ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -98,9 +105,16 @@ async function startChatServer(o: ChatServerOptions = {}): Promise<ChatServer> {
         set.add(ws);
         stats.joins++;
         ws.send(JSON.stringify({ type: 'joined', group: g, members: set.size }));
+        if (o.unreadMs && readers++ > 0) {
+          ws.pause(); // ws's own pause: its receiver does not resume the socket behind our back
+          unread.push(ws);
+        }
       } else if (m.type === 'send') {
         const now = performance.now();
-        if (firstMessageAt === 0) firstMessageAt = now;
+        if (firstMessageAt === 0) {
+          firstMessageAt = now;
+          if (o.unreadMs) setTimeout(() => unread.forEach((sock) => sock.resume()), o.unreadMs);
+        }
         if (o.stallMs && !stalled && now - firstMessageAt >= (o.stallAtMs ?? 0)) {
           stalled = true;
           while (performance.now() - now < o.stallMs); // the fault: a blocked event loop
@@ -322,6 +336,72 @@ test('a 1 s stall in the middle of a fixed-rate run shows in p99 (no coordinated
     assert.ok(lat.p90 >= 400, `p90 ${lat.p90} ms: a tenth of the messages waited`);
     assert.ok(lat.p50 < 100, `p50 ${lat.p50} ms: the rest were fast`);
     assert.ok(r.stdout.includes('p99'), r.stdout);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a generator held to a fraction of its schedule fails message success, the unsent counted by reason (issue 19)', async () => {
+  // 10 connections send in turn; the server reads only one of them while messaging, so the other
+  // nine fill their socket buffers (the kernel takes ~4 MB: four 1 MiB messages each) and the rest
+  // of their share cannot be written. Every message that did go out is delivered: over what was
+  // sent the rate is 100%, over what was scheduled it is what the run really did (28% here).
+  const srv = await startChatServer({ unreadMs: 2500 });
+  const out = outDir('load');
+  try {
+    const r = await runCli([
+      'load',
+      srv.wsUrl,
+      '--connections',
+      '10',
+      '--groups',
+      '5',
+      '--rate',
+      '100',
+      '--payload',
+      '1MiB',
+      '--duration',
+      '2s',
+      '--out',
+      out,
+      ...QUICK,
+      '--message-timeout', // the last one given wins
+      '5s',
+      // The held-back messages arrive ~2.5 s late; only message success is judged here.
+      '--max-p95',
+      '10s',
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const res = onlyResult<LoadVerdict>(out);
+    const f = loadFindings(res.steps[0]);
+    assertLoadSums(f);
+    const m = f.messages;
+    assert.equal(m.scheduled, 200);
+    assert.equal(f.ramp.established, 10);
+    assert.equal(m.failed, 0, 'every message sent was delivered');
+    assert.equal(m.delivered, m.sent);
+    assert.equal(srv.stats.sends, m.sent, 'the server read every message sent');
+    const unsent = m.dropped.noSender + m.dropped.notWritable + m.dropped.invalid + m.dropped.behind;
+    assert.equal(unsent, m.scheduled - m.sent);
+    assert.ok(m.sent <= 0.4 * m.scheduled, `held back: ${m.sent} of ${m.scheduled} sent`);
+    assert.ok(m.dropped.notWritable >= 0.5 * m.scheduled, JSON.stringify(m.dropped));
+    assert.equal(m.successRate, m.delivered / m.scheduled);
+    const v = res.verdict!;
+    assert.equal(v.passed, false);
+    assert.deepEqual(
+      v.criteria.filter((c) => !c.passed).map((c) => c.name),
+      ['message_success'],
+    );
+    assert.equal(v.criteria.find((c) => c.name === 'message_success')!.actual, m.successRate);
+    assert.ok(
+      r.stdout.includes(
+        `not sent ${unsent} (no open sender ${m.dropped.noSender}, send buffer full ${m.dropped.notWritable}, ` +
+          `frame not built ${m.dropped.invalid}, behind schedule ${m.dropped.behind})`,
+      ),
+      r.stdout,
+    );
+    assert.ok(r.stdout.includes(`${m.delivered} of ${m.scheduled} reached every member`), r.stdout);
+    assert.match(r.stdout, /Verdict: FAIL/);
   } finally {
     await srv.close();
   }

@@ -7,6 +7,7 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WsClientTransport, type WsClientOptions } from '../../src/transports/wsclient.js';
+import { DEFAULT_MAX_MESSAGE, frameBytesHeld, type FrameState } from '../../src/transports/ws-frame.js';
 import type { Conn, TransportSink } from '../../src/transports/transport.js';
 import { HoldlineError } from '../../src/errors.js';
 
@@ -549,6 +550,72 @@ describe('protocol violations', () => {
     assert.equal(e.code, 'protocol');
     await until(() => codes.length === 1, 'server close');
     assert.deepEqual(codes, [1009]);
+  });
+});
+
+// ------------------------------------------------------------------ hostile frame sizes (issue 19)
+
+/** A server frame header declaring `len` bytes (64-bit length), unmasked. */
+function header64(first: number, len: number): Buffer {
+  const h = Buffer.alloc(10);
+  h[0] = first;
+  h[1] = 127;
+  h.writeUInt32BE(Math.floor(len / 0x100000000), 2);
+  h.writeUInt32BE(len >>> 0, 6);
+  return h;
+}
+const MiB = 1024 * 1024;
+
+describe('declared frame sizes', () => {
+  test('a 64 MiB frame over the default cap: close 1009 at its header', async () => {
+    assert.ok(DEFAULT_MAX_MESSAGE < 64 * MiB);
+    const got: ClientFrame[] = [];
+    const url = await rawServer((sock, key, rest) => {
+      readClientFrames(sock, rest, got);
+      // The header, then the payload trickling in: the client must not wait for it.
+      sock.write(Buffer.concat([Buffer.from(ok101(key)), header64(0x82, 64 * MiB), Buffer.alloc(1024, 7)]));
+    });
+    const s = await openOne(client(), url);
+    const e = await ended(s);
+    assert.deepEqual([e.kind, e.code], ['failed', 'protocol']);
+    assert.match(e.detail, /^1009: /);
+    await until(() => got.length === 1, 'the close frame');
+    assert.equal(closeCodeOf(got[0]), 1009);
+  });
+
+  test('a trickled message is held as it arrives, never past the cap; a 64 MiB frame then closes 1009', async () => {
+    const cap = 1 * MiB;
+    const piece = Buffer.alloc(4096, 0x61);
+    const pieces = 200; // 800 KiB of fragments, under the cap
+    const got: ClientFrame[] = [];
+    let server: net.Socket | null = null;
+    const url = await rawServer((sock, key, rest) => {
+      server = sock;
+      readClientFrames(sock, rest, got);
+      sock.write(ok101(key));
+    });
+    const s = await openOne(client({ maxPayload: cap }), url);
+    const st = s.handle as FrameState;
+    const pongs = () => got.filter((f) => f.op === 0xa).length;
+    let held = 0;
+    for (let i = 0; i < pieces; i++) {
+      // Fragment i, then a ping: its pong says the client parsed everything before it.
+      server!.write(Buffer.concat([frame(i === 0 ? 0x01 : 0x00, piece), frame(0x89, String(i))]));
+      await until(() => pongs() === i + 1, `pong ${i}`);
+      const received = (i + 1) * piece.length;
+      held = frameBytesHeld(st);
+      assert.ok(held >= received, `holds what arrived (${held} < ${received})`);
+      assert.ok(held <= Math.min(cap, 2 * received), `holds ${held} bytes after ${received} arrived`);
+    }
+    assert.equal(st.fragLen, pieces * piece.length);
+    // The continuation that would take the message past the cap: refused at its header.
+    server!.write(Buffer.concat([header64(0x80, 64 * MiB), piece]));
+    const e = await ended(s);
+    assert.deepEqual([e.kind, e.code], ['failed', 'protocol']);
+    assert.match(e.detail, /^1009: message over maxPayload \(1048576 bytes\)/);
+    await until(() => got.some((f) => f.op === 8), 'the close frame');
+    assert.equal(closeCodeOf(got.find((f) => f.op === 8)), 1009);
+    assert.equal(frameBytesHeld(st), 0, 'nothing kept once closed');
   });
 });
 

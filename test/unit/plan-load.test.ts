@@ -21,7 +21,8 @@ import { messageId, parseMessageId, referenceProtocol } from '../../src/engine/l
 import { Payloads } from '../../src/engine/load-payload.js';
 import { LOAD_CRITERIA, LoadPlan, judge } from '../../src/plans/load.js';
 import { loadSummary } from '../../src/report/load-text.js';
-import { parseRate, parseSize } from '../../src/cli/commands/load.js';
+import { parseRate } from '../../src/cli/commands/load.js';
+import { parseSize } from '../../src/cli/parse.js';
 
 // ------------------------------------------------------------------ membership
 

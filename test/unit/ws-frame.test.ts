@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   encodeClose,
   encodeFrame,
+  frameBytesHeld,
   isValidCloseCode,
   OP_BINARY,
   OP_CLOSE,
@@ -65,10 +66,11 @@ class St implements FrameState {
   hdr: Buffer | null = null;
   pay: Buffer | null = null;
   payPos = 0;
+  payLen = 0;
   payOp = 0;
   payFin = false;
   fragOp = 0;
-  frags: Buffer[] | null = null;
+  frag: Buffer | null = null;
   fragLen = 0;
   ev: Ev[] = [];
   stopAfter = Infinity;
@@ -316,12 +318,52 @@ describe('parseFrames', () => {
     assert.equal(st.pay, null);
   });
 
+  test('a large declared frame is held as it arrives, not allocated at its header (issue 19)', () => {
+    const len = 64 * 1024 * 1024;
+    const head = Buffer.from([0x82, 127, 0, 0, 0, 0, len >>> 24, 0, 0, 0]);
+    const st = feed([head], len);
+    assert.equal(frameBytesHeld(st), 0, 'nothing for the header alone');
+    const piece = Buffer.alloc(1000, 3);
+    for (let i = 1; i <= 300; i++) {
+      parseFrames(st, piece, 0, piece.length, len, rec);
+      const got = i * piece.length;
+      assert.equal(st.payPos, got);
+      assert.ok(
+        frameBytesHeld(st) <= Math.max(16 * 1024, 2 * got),
+        `held ${frameBytesHeld(st)} after ${got}`,
+      );
+    }
+    // A frame that completes in pieces is delivered whole and then dropped.
+    const small = srv(OP_BINARY, Buffer.alloc(50_000, 9));
+    const st2 = new St();
+    for (let o = 0; o < small.length; o += 999) feed([small.subarray(o, o + 999)], 1 << 20, st2);
+    assert.deepEqual(st2.ev, [['binary', '09'.repeat(50_000)]]);
+    assert.equal(frameBytesHeld(st2), 0);
+  });
+
+  test('fragments are collected into one buffer that never passes the cap', () => {
+    const cap = 64 * 1024;
+    const st = new St();
+    const one = srv(OP_TEXT, 'x', false);
+    parseFrames(st, one, 0, one.length, cap, rec);
+    const cont = srv(OP_CONT, 'y'.repeat(100), false);
+    let n = 1;
+    while (n + 100 <= cap) {
+      parseFrames(st, cont, 0, cont.length, cap, rec);
+      n += 100;
+      assert.equal(st.fragLen, n);
+      assert.ok(frameBytesHeld(st) <= cap, `held ${frameBytesHeld(st)}`);
+    }
+    parseFrames(st, cont, 0, cont.length, cap, rec);
+    assert.deepEqual(st.ev.at(-1)?.slice(0, 2), ['error', 1009]);
+  });
+
   test('state is reset by resetFrameState', () => {
     const st = feed([srv(OP_TEXT, 'abc', false), Buffer.from([0x80])]);
-    assert.notEqual(st.frags, null);
+    assert.notEqual(st.frag, null);
     assert.notEqual(st.hdr, null);
     resetFrameState(st);
-    assert.equal(st.frags, null);
+    assert.equal(st.frag, null);
     assert.equal(st.hdr, null);
     assert.equal(st.fragOp, 0);
   });

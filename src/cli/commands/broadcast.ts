@@ -20,7 +20,7 @@ import {
 } from '../../plans/broadcast.js';
 import { diagnose } from '../../plans/diagnose.js';
 import { BroadcastProgress, BroadcastTextReporter } from '../../report/broadcast-text.js';
-import { redactConfig, redactUrl } from '../../report/redact.js';
+import { redactUrl } from '../../report/redact.js';
 import { runPlan } from '../../run.js';
 import { compilePath } from '../../scenario/json-path.js';
 import {
@@ -234,7 +234,7 @@ export async function runBroadcast(
         failOn: o.failOn,
       },
     });
-    const label = external ? redactUrl(o.subscribeUrl!) : ctx.target.label;
+    const label = external ? ctx.redact.url(o.subscribeUrl!) : ctx.target.label;
     const text = new BroadcastTextReporter({ out: io.stdout, target: label, color: useColor(o, io) });
     const { reporters } = makeReporters('broadcast', { ...o, progress: false }, io, text);
     if (o.progress) {
@@ -247,10 +247,11 @@ export async function runBroadcast(
       );
     }
     const result: RunResult<BroadcastVerdict> = await runPlan(plan, ctx.fleet, reporters, {
+      redact: ctx.redact,
       info: {
         command: 'broadcast',
         target: label,
-        config: redactConfig({
+        config: {
           ...o,
           connections,
           codes,
@@ -259,7 +260,7 @@ export async function runBroadcast(
           publish,
           match,
           codePrefix,
-        }) as Record<string, unknown>,
+        } as Record<string, unknown>,
         host: ctx.hostFacts,
       },
       pauseMs: 0,

@@ -18,11 +18,10 @@ import {
   type LoadVerdict,
 } from '../../plans/load.js';
 import { LoadTextReporter } from '../../report/load-text.js';
-import { redactConfig } from '../../report/redact.js';
 import { parseRequestLine } from '../../scenario/schema.js';
 import { runPlan } from '../../run.js';
 import { addCommonOptions, makeReporters, useColor, type CommonOptions } from '../common.js';
-import { collectHeader, parseCount, parseDuration, parseFraction } from '../parse.js';
+import { collectHeader, parseCount, parseDuration, parseFraction, parseSize } from '../parse.js';
 import { prepareRun } from '../prepare.js';
 import type { CliIO } from '../io.js';
 
@@ -277,15 +276,16 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
     const text = new LoadTextReporter({ out: io.stdout, target: t.label, color: useColor(o, io) });
     const { reporters } = makeReporters('load', o, io, text);
     const result: RunResult<LoadVerdict> = await runPlan(plan, ctx.fleet, reporters, {
+      redact: ctx.redact,
       info: {
         command: 'load',
         target: t.label,
-        config: redactConfig({
+        config: {
           url,
           ...o,
           preset: o.preset ?? null,
           settings: { ...settings, protocol: protocol.name },
-        }) as Record<string, unknown>,
+        } as Record<string, unknown>,
         host: ctx.hostFacts,
       },
       pauseMs: 0,
@@ -412,26 +412,6 @@ export function parseRate(raw: string): number {
   const n = m ? Number(m[1]) * (m[2] ? 1000 : 1) : NaN;
   if (!Number.isFinite(n) || n < 0 || n > 1_000_000) {
     throw new InvalidArgumentError('Expected a rate per second such as 500, 2.5 or 2k (0 for none).');
-  }
-  return n;
-}
-
-/** Characters: `64`, `5k` (5000), `4KiB` (4096), `1m` (1,000,000), `1MiB`. */
-export function parseSize(raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b)?$/i.exec(raw.trim());
-  const mult: Record<string, number> = {
-    '': 1,
-    b: 1,
-    k: 1e3,
-    kb: 1e3,
-    kib: 1024,
-    m: 1e6,
-    mb: 1e6,
-    mib: 1024 * 1024,
-  };
-  const n = m ? Math.round(Number(m[1]) * mult[(m[2] ?? '').toLowerCase()]) : NaN;
-  if (!Number.isFinite(n) || n < 0 || n > 64 * 1024 * 1024) {
-    throw new InvalidArgumentError('Expected a size such as 64, 5k (5000 characters), 4KiB or 1MiB.');
   }
   return n;
 }

@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import type { RunResult } from '../../contract.js';
 import { diagnose } from '../../plans/diagnose.js';
 import { RUN_DEFAULTS, RunPlan, type RunVerdict } from '../../plans/run.js';
-import { redactConfig } from '../../report/redact.js';
 import { RunTextReporter } from '../../report/run-text.js';
 import { runPlan } from '../../run.js';
 import { addCommonOptions, makeReporters, type CommonOptions } from '../common.js';
@@ -65,10 +64,11 @@ export async function runOnce(url: string | undefined, o: RunOptions, io: CliIO)
     const text = new RunTextReporter({ out: io.stdout, target: ctx.target.label });
     const { reporters } = makeReporters('run', o, io, text);
     const result: RunResult<RunVerdict> = await runPlan(plan, ctx.fleet, reporters, {
+      redact: ctx.redact,
       info: {
         command: 'run',
         target: ctx.target.label,
-        config: redactConfig({ url, ...o }) as Record<string, unknown>,
+        config: { url, ...o } as Record<string, unknown>,
         host: ctx.hostFacts,
       },
       pauseMs: 0,
