@@ -4,6 +4,7 @@
 // a group and its member users are created on the first join or member.
 
 export type CreateResult = 'created' | 'exists' | 'full';
+export type AddUserResult = { members: number; added: boolean; full: boolean };
 
 export interface GroupSummary {
   id: string;
@@ -22,8 +23,13 @@ export class GroupRegistry<C> {
   private readonly groupsOfUser = new Map<string, string[]>();
   /** Groups ever created here (creations replayed from other instances included). */
   created = 0;
+  /** (group, user) memberships held, at most `maxMembers`. */
+  memberships = 0;
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly maxMembers: number = Number.MAX_SAFE_INTEGER,
+  ) {}
 
   get size(): number {
     return this.seqs.size;
@@ -118,16 +124,21 @@ export class GroupRegistry<C> {
     return this.conns.get(id)?.has(c) === true;
   }
 
-  /** Makes a user a member; `added` is false when it was one already. */
-  addUser(id: string, user: string): { members: number; added: boolean } {
+  /**
+   * Makes a user a member; `added` is false when it was one already, `full` when the registry
+   * holds `maxMembers` memberships (nothing is added then).
+   */
+  addUser(id: string, user: string): AddUserResult {
     let set = this.users.get(id);
+    if (set?.has(user)) return { members: set.size, added: false, full: false };
+    if (this.memberships >= this.maxMembers) return { members: set?.size ?? 0, added: false, full: true };
     if (!set) this.users.set(id, (set = new Set()));
-    if (set.has(user)) return { members: set.size, added: false };
     set.add(user);
+    this.memberships++;
     const gs = this.groupsOfUser.get(user);
     if (gs) gs.push(id);
     else this.groupsOfUser.set(user, [id]);
-    return { members: set.size, added: true };
+    return { members: set.size, added: true, full: false };
   }
 
   /** The groups a user is a member of (undefined when none). */

@@ -19,7 +19,7 @@ import {
 test('options: defaults < env < flags < values; frozen; random secret unless given', () => {
   const a = resolveTargetOptions({});
   assert.equal(a.port, 8080);
-  assert.equal(a.host, '0.0.0.0');
+  assert.equal(a.host, '127.0.0.1');
   assert.equal(a.auth, 'token');
   assert.equal(a.tokenTtlMs, 3_600_000);
   assert.equal(a.wsMaxMessageSize, 1024 * 1024);
