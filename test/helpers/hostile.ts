@@ -13,8 +13,8 @@ export const FULL = process.env.HOLDLINE_HOSTILE === 'full';
 
 /** Short and full sizes of each attack. */
 export const SIZES = FULL
-  ? { depth: 100_000, slowClients: 2000, publishMs: 20_000, bodyBytes: 1_000_000, members: 100_000 }
-  : { depth: 20_000, slowClients: 200, publishMs: 8000, bodyBytes: 64 * 1024, members: 2000 };
+  ? { depth: 100_000, slowClients: 2000, publishMs: 180_000, bodyBytes: 1_000_000, members: 100_000 }
+  : { depth: 20_000, slowClients: 50, publishMs: 20_000, bodyBytes: 64 * 1024, members: 2000 };
 
 /** RSS a target may hold above its base after an attack, once the attack is over. */
 export const RSS_AFTER_BOUND = 64 * 1024 * 1024;
