@@ -25,10 +25,13 @@ export class GroupRegistry<C> {
   created = 0;
   /** (group, user) memberships held, at most `maxMembers`. */
   memberships = 0;
+  /** (group, connection) entries held: connections in groups, joined or as member users. */
+  joins = 0;
 
   constructor(
     readonly max: number,
     readonly maxMembers: number = Number.MAX_SAFE_INTEGER,
+    readonly maxJoins: number = Number.MAX_SAFE_INTEGER,
   ) {}
 
   get size(): number {
@@ -104,6 +107,7 @@ export class GroupRegistry<C> {
   join(id: string, c: C): number {
     let set = this.conns.get(id);
     if (!set) this.conns.set(id, (set = new Set()));
+    if (!set.has(c)) this.joins++;
     set.add(c);
     return set.size;
   }
@@ -111,7 +115,7 @@ export class GroupRegistry<C> {
   leave(id: string, c: C): void {
     const set = this.conns.get(id);
     if (!set) return;
-    set.delete(c);
+    if (set.delete(c)) this.joins--;
     // An empty set would cost ~100 bytes per group ever joined: drop it.
     if (set.size === 0) this.conns.delete(id);
   }

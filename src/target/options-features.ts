@@ -13,6 +13,7 @@ export const MEMBERS_HARD_MAX = 16_000_000;
 export const FEATURE_DEFAULTS = {
   maxTotalGroups: 10_000_000,
   maxTotalMembers: 1_000_000,
+  maxTotalJoins: 1_000_000,
   redisUrl: '',
   sseHeartbeatMs: 15_000,
   sseReplay: 1000,
@@ -40,6 +41,15 @@ export const FEATURE_OPTIONS: readonly TargetOptionDef[] = [
     flag: '--max-total-members',
     arg: '<n>',
     help: `group memberships (user, group) held in memory; more get HTTP 403 (0: the hard maximum, ${MEMBERS_HARD_MAX})`,
+    shown: '1m',
+    parse: parseCountValue,
+  },
+  {
+    key: 'maxTotalJoins',
+    env: 'MAX_TOTAL_JOINS',
+    flag: '--max-total-joins',
+    arg: '<n>',
+    help: `connections in groups (joined, or as member users) held in memory; a join past it gets the error frame join_limit (0: the hard maximum, ${MEMBERS_HARD_MAX})`,
     shown: '1m',
     parse: parseCountValue,
   },

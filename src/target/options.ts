@@ -51,6 +51,8 @@ export interface TargetOptions {
   maxTotalGroups: number;
   /** Group memberships (user, group) held in memory (0: MEMBERS_HARD_MAX); more are refused with 403. */
   maxTotalMembers: number;
+  /** Connections in groups (group, connection) held (0: MEMBERS_HARD_MAX); a join past it gets join_limit. */
+  maxTotalJoins: number;
   /** `redis://…`: instances share groups, group messages and codes through Redis; '' = in memory. */
   redisUrl: string;
   /** SSE heartbeat comment period (0: off). */
@@ -286,6 +288,7 @@ const schema = z
     workers: z.number().int().min(1).max(256),
     maxSockets: z.number().int().min(-1, 'must be auto, 0 (no cap) or a count'),
     maxTotalMembers: z.number().int().min(0).max(MEMBERS_HARD_MAX, `must be at most ${MEMBERS_HARD_MAX}`),
+    maxTotalJoins: z.number().int().min(0).max(MEMBERS_HARD_MAX, `must be at most ${MEMBERS_HARD_MAX}`),
     maxTotalGroups: z.number().int().min(0).max(GROUPS_HARD_MAX, `must be at most ${GROUPS_HARD_MAX}`),
     redisUrl: z.string().refine((s) => s === '' || isRedisUrl(s), 'must be a redis:// or rediss:// URL'),
     sseHeartbeatMs: z

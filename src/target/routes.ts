@@ -167,6 +167,7 @@ function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerRespons
       rateLimitMsgsPerSec: ctx.opts.rateLimitMsgsPerSec,
       maxTotalGroups: ctx.groups.max,
       maxTotalMembers: ctx.groups.maxMembers,
+      maxTotalJoins: ctx.groups.maxJoins,
     },
   });
 }

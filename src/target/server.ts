@@ -80,6 +80,7 @@ export async function startTarget(
     groups: new GroupRegistry<Conn>(
       o.maxTotalGroups || GROUPS_HARD_MAX,
       o.maxTotalMembers || MEMBERS_HARD_MAX,
+      o.maxTotalJoins || MEMBERS_HARD_MAX,
     ),
     userConns: new UserConns(),
     codeSubs: new Set(),

@@ -3,6 +3,8 @@ import http from 'node:http';
 import { test } from 'node:test';
 import {
   assertSurvives,
+  frame,
+  rawWs,
   FULL,
   getHealth,
   mib,
@@ -123,4 +125,38 @@ test('groups with 128-character ids: MAX_TOTAL_GROUPS holds, 507 past it; the co
   );
   assert.deepEqual(Object.fromEntries(full), { 507: 1 });
   await assertSurvives(tgt, Infinity);
+});
+
+test('joins: MAX_TOTAL_JOINS caps connections in groups over all connections; join_limit past it', async (t) => {
+  const cap = 50;
+  const tgt = await startHostileTarget({ maxTotalJoins: cap });
+  t.after(() => tgt.close());
+  const token = await getToken(tgt.url, 'joiner');
+  await postMany(
+    tgt.url,
+    token,
+    1,
+    () => '/groups/batch',
+    () => '{"count":60,"prefix":"j"}',
+  );
+  const a = await rawWs(tgt.port, `/ws?token=${token}`);
+  const b = await rawWs(tgt.port, `/ws?token=${token}`);
+  t.after(() => [a, b].forEach((w) => w.socket.destroy()));
+  const replies: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const w = i % 2 === 0 ? a : b;
+    w.socket.write(frame(1, `{"type":"join","group":"j-${i}"}`));
+    const m = JSON.parse((await w.read()).payload.toString()) as { type: string; error?: string };
+    replies.push(m.error ?? m.type);
+  }
+  assert.deepEqual(
+    [replies.filter((r) => r === 'joined').length, replies.filter((r) => r === 'join_limit').length],
+    [cap, 60 - cap],
+  );
+  // A leave makes room again.
+  a.socket.write(frame(1, '{"type":"leave","group":"j-0"}'));
+  assert.equal(JSON.parse((await a.read()).payload.toString()).type, 'left');
+  a.socket.write(frame(1, '{"type":"join","group":"j-58"}'));
+  assert.equal(JSON.parse((await a.read()).payload.toString()).type, 'joined');
+  await assertSurvives(tgt);
 });
