@@ -14,7 +14,14 @@ import {
   validateScenario,
   type Problem,
 } from '../scenario/schema.js';
-import { BUILTIN_VARS, compile, isBuiltinVar, templateVars, type TemplateEnv } from '../scenario/template.js';
+import {
+  BUILTIN_VARS,
+  compile,
+  envRefusal,
+  isBuiltinVar,
+  templateVars,
+  type TemplateEnv,
+} from '../scenario/template.js';
 
 // Loads a scenario from YAML, JSON or a JavaScript module, validates it once (format, templates,
 // JSON paths, every variable defined before use) and returns it frozen. All problems are reported
@@ -200,7 +207,9 @@ function checkReferences(raw: unknown, ctx: RefContext, add: (path: string, mess
     }
     for (const name of used) {
       if (name.startsWith('env.')) {
-        if (ctx.env[name.slice(4)] === undefined)
+        const refused = envRefusal(name.slice(4), ctx.env);
+        if (refused !== null) add(path, `{{${name}}}: ${refused}`);
+        else if (ctx.env[name.slice(4)] === undefined)
           add(path, `{{${name}}}: environment variable ${name.slice(4)} is not set`);
       } else if (checkVars && !defined.has(name)) {
         const later = capturedBy.get(name);

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 // Placeholders: `{{name}}`, `{{ name | filter | filter }}`, `{{env.NAME}}`. Names resolve in this
 // order: a generated built-in (random, randomInt, uuid, timestamp), `env.*` from the environment,
 // then the variables given to render() (constants, captures, and index/worker from the engine).
+// A scenario file may come from someone else and its requests go out: `{{env.NAME}}` reads only
+// names the user allowed (ENV_ALLOW_VAR, or the HOLDLINE_ prefix), never the whole environment.
 
 /** Variables given to render(): scenario constants, captures, `index`, `worker`, `baseUrl`, … */
 export type TemplateVars = Readonly<Record<string, string>>;
@@ -15,6 +17,19 @@ export type TemplateEnv = Readonly<Record<string, string | undefined>>;
 /** Built-in names: `index` and `worker` come with the engine's vars; the rest are generated. */
 export const BUILTIN_VARS = ['index', 'worker', 'random', 'randomInt', 'uuid', 'timestamp'] as const;
 export const FILTERS = ['urlencode', 'json', 'base64'] as const;
+
+/** Lists (comma or space separated) the environment variables templates may read. */
+export const ENV_ALLOW_VAR = 'HOLDLINE_ENV_ALLOW';
+/** Variables with this prefix may always be read. */
+export const ENV_ALLOW_PREFIX = 'HOLDLINE_';
+
+/** Null when `{{env.NAME}}` may read `name` from `env`, else why not (for the user). */
+export function envRefusal(name: string, env: TemplateEnv): string | null {
+  if (name.startsWith(ENV_ALLOW_PREFIX) && name !== ENV_ALLOW_VAR) return null;
+  const allow = env[ENV_ALLOW_VAR];
+  if (allow !== undefined && allow.split(/[\s,]+/).includes(name)) return null;
+  return `environment variable ${name} is not allowed in templates: list it in ${ENV_ALLOW_VAR} (e.g. ${ENV_ALLOW_VAR}=${name}) or name it ${ENV_ALLOW_PREFIX}…`;
+}
 export type FilterName = (typeof FILTERS)[number];
 
 /** A template that cannot be compiled (bad syntax) or rendered (unknown variable). */
@@ -100,11 +115,15 @@ function valueOf(slot: Slot, vars: TemplateVars, env: TemplateEnv | undefined): 
       v = Object.hasOwn(vars, slot.key) ? vars[slot.key] : undefined;
       if (v === undefined) throw new TemplateError(`unknown variable {{${slot.name}}}`);
       break;
-    case K_ENV:
-      v = (env ?? process.env)[slot.key];
+    case K_ENV: {
+      const e = env ?? process.env;
+      const refused = envRefusal(slot.key, e);
+      if (refused !== null) throw new TemplateError(`${refused} ({{${slot.name}}})`);
+      v = e[slot.key];
       if (v === undefined)
         throw new TemplateError(`environment variable ${slot.key} is not set ({{${slot.name}}})`);
       break;
+    }
     case K_RANDOM:
       // 16 hex chars from the UUID generator's cached entropy: no syscall per render.
       v = randomUUID().replace(/-/g, '').slice(0, 16);

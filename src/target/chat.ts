@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { TargetContext } from './context.js';
 import type { IdleEntry } from './idle.js';
+import { MAX_JSON_DEPTH, nestedDeeper } from './json-bounds.js';
 import { takeToken, type RateState } from './limits.js';
+import { dropSlow, overQueued, type QueueState } from './slow-client.js';
 import type { DropReason } from './stats.js';
 
 // The WebSocket side: one small Conn per socket, reached through a symbol on the ws; every
@@ -12,11 +15,17 @@ import type { DropReason } from './stats.js';
 export const kConn = Symbol('holdline.target.conn');
 type TaggedWs = WebSocket & { [kConn]: Conn };
 
-export class Conn implements IdleEntry, RateState {
+/** Ping frames a client may send per second (bursts of as many); more closes it with 1008. */
+export const MAX_PINGS_PER_SEC = 60;
+
+export class Conn implements IdleEntry, RateState, QueueState {
   closing = false;
   lastActive: number;
   tokens: number;
   tokensAt: number;
+  queued = 0;
+  /** Ping budget: a token bucket of its own (see MAX_PINGS_PER_SEC). */
+  readonly pings: RateState;
   /** Groups this connection is in (joined, or as a member user); null until the first. */
   groups: string[] | null = null;
   /** Subscribed to the codes channel. */
@@ -25,6 +34,8 @@ export class Conn implements IdleEntry, RateState {
   constructor(
     readonly ctx: TargetContext,
     readonly ws: WebSocket,
+    /** The TCP socket under `ws`, destroyed directly when the client stops reading. */
+    readonly socket: Socket,
     readonly id: string,
     /** Token subject, or null for anonymous connections (AUTH=none). */
     readonly userId: string | null,
@@ -36,6 +47,7 @@ export class Conn implements IdleEntry, RateState {
     this.lastActive = now;
     this.tokens = ctx.opts.rateLimitMsgsPerSec;
     this.tokensAt = now;
+    this.pings = { tokens: MAX_PINGS_PER_SEC, tokensAt: now };
   }
 }
 
@@ -70,17 +82,18 @@ export function onConnClose(h: ConnHook): void {
 export function attach(
   ctx: TargetContext,
   ws: WebSocket,
+  socket: Socket,
   userId: string | null,
   clientKey: string,
   chatId: string | null,
 ): Conn {
   const id = ctx.worker > 0 ? `w${ctx.worker}-${++ctx.connSeq}` : `c${++ctx.connSeq}`;
-  const c = new Conn(ctx, ws, id, userId, clientKey, chatId, performance.now());
+  const c = new Conn(ctx, ws, socket, id, userId, clientKey, chatId, performance.now());
   (ws as TaggedWs)[kConn] = c;
   ws.on('message', onMessage);
   ws.on('close', onClose);
   ws.on('error', onError);
-  ws.on('ping', onActivity);
+  ws.on('ping', onPing);
   ws.on('pong', onActivity);
   ctx.sockets.add(ws);
   ctx.limits.acquire(clientKey);
@@ -104,11 +117,11 @@ export function send(c: Conn, data: Buffer | string, binary: boolean): boolean {
   const st = c.ctx.stats;
   st.msgsOut++;
   st.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  if (ws.bufferedAmount > c.ctx.opts.sendBufferLimit) {
+  if (overQueued(c, c.socket, ws.bufferedAmount, c.ctx.opts.sendBufferLimit)) {
     // It is not reading: holding more for it would grow memory without bound.
     c.closing = true;
     st.dropped.slow_client++;
-    ws.terminate();
+    dropSlow(c.socket);
     return false;
   }
   return true;
@@ -148,14 +161,18 @@ function onMessage(this: WebSocket, raw: WebSocket.RawData, isBinary: boolean): 
     return;
   }
   // Cheap pre-checks keep JSON.parse off arbitrary payloads.
-  if (
-    !isBinary &&
-    data.length >= 8 &&
-    data[0] === 0x7b &&
-    data.indexOf(TYPE_KEY) !== -1 &&
-    dispatch(c, data)
-  ) {
-    return;
+  if (!isBinary && data.length >= 8 && data[0] === 0x7b && data.indexOf(TYPE_KEY) !== -1) {
+    if (nestedDeeper(data)) {
+      sendError(c, 'bad_message', `message nested deeper than ${MAX_JSON_DEPTH} levels`);
+      return;
+    }
+    try {
+      if (dispatch(c, data)) return;
+    } catch {
+      // A bug must cost this connection, never the process.
+      closeConn(c, 1011, 'internal error', 'internal');
+      return;
+    }
   }
   send(c, data, isBinary);
 }
@@ -178,6 +195,14 @@ function dispatch(c: Conn, data: Buffer): boolean {
 
 function onActivity(this: WebSocket): void {
   (this as TaggedWs)[kConn].lastActive = performance.now();
+}
+
+function onPing(this: WebSocket): void {
+  // ws answers each ping with a pong; a flood of them is closed with a close frame and counted.
+  const c = (this as TaggedWs)[kConn];
+  const now = performance.now();
+  c.lastActive = now;
+  if (!takeToken(c.pings, now, MAX_PINGS_PER_SEC)) closeConn(c, 1008, 'too many pings', 'ping_flood');
 }
 
 function onClose(this: WebSocket): void {

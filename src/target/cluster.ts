@@ -13,7 +13,10 @@ import { connectHost } from './server.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
 const STOP_GRACE_MS = 5000;
-const MIN_UPTIME_FOR_RESPAWN_MS = 2000;
+/** A worker that lived this long before crashing is replaced at once (its crash was not a loop). */
+const STABLE_UPTIME_MS = 10_000;
+const RESTART_BACKOFF_MS = 250;
+const MAX_RESTART_BACKOFF_MS = 30_000;
 
 export interface RunningCluster {
   url: string;
@@ -21,6 +24,8 @@ export interface RunningCluster {
   port: number;
   workers: number;
   pids(): number[];
+  /** Workers replaced after a crash since the start. */
+  restarts(): number;
   close(): Promise<void>;
 }
 
@@ -28,8 +33,17 @@ export interface ClusterHooks {
   /** Worker deaths and respawns (one line each). */
   log?: (line: string) => void;
   startTimeoutMs?: number;
-  /** A worker that crashes sooner after its start is not replaced (default 2 s). */
-  minUptimeForRespawnMs?: number;
+  /**
+   * Delay before replacing a worker that crashed within 10 s of its start; it doubles with each
+   * such crash in a row, up to 30 s (default 250 ms).
+   */
+  restartBackoffMs?: number;
+}
+
+/** The wait before restart number `quick` (1, 2, … crashes in a row, each soon after its start). */
+export function restartDelay(quick: number, baseMs: number): number {
+  if (quick <= 0) return 0;
+  return Math.min(MAX_RESTART_BACKOFF_MS, baseMs * 2 ** Math.min(quick - 1, 20));
 }
 
 /** Worker i's share of a total cap (0 stays 0: no cap). */
@@ -101,8 +115,12 @@ export async function startCluster(
     }
   });
 
-  // After start-up: replace a worker that crashes, unless it crashed right after starting (a loop);
-  // one that exited cleanly was stopped on purpose.
+  // After start-up: replace a worker that crashes, at once when it had been up a while, else
+  // after a delay that doubles with each quick crash in a row (a crash loop must not spin the
+  // primary). One that exited cleanly was stopped on purpose.
+  let restarts = 0;
+  let quickCrashes = 0;
+  const pending = new Set<NodeJS.Timeout>();
   cluster.on('exit', onExit);
   function onExit(worker: Worker, code: number | null, signal: string | null): void {
     const entry = live.get(worker.id);
@@ -114,14 +132,18 @@ export async function startCluster(
       hooks.log?.(`target worker ${worker.process.pid} exited (${how}); not restarting it`);
       return;
     }
-    if (Date.now() - entry.startedAt < (hooks.minUptimeForRespawnMs ?? MIN_UPTIME_FOR_RESPAWN_MS)) {
+    quickCrashes = Date.now() - entry.startedAt < STABLE_UPTIME_MS ? quickCrashes + 1 : 0;
+    const delay = restartDelay(quickCrashes, hooks.restartBackoffMs ?? RESTART_BACKOFF_MS);
+    const t = setTimeout(() => {
+      pending.delete(t);
+      if (closing) return;
+      const next = fork(entry.env);
+      restarts++;
       hooks.log?.(
-        `target worker ${worker.process.pid} exited (${how}) right after starting; not restarting it`,
+        `target worker ${worker.process.pid} exited (${how}); started ${next.process.pid} after ${delay} ms (restart ${restarts})`,
       );
-      return;
-    }
-    const next = fork(entry.env);
-    hooks.log?.(`target worker ${worker.process.pid} exited (${how}); started ${next.process.pid}`);
+    }, delay);
+    pending.add(t);
   }
 
   const host = connectHost(o.host);
@@ -132,9 +154,12 @@ export async function startCluster(
     port,
     workers: o.workers,
     pids: () => [...live.values()].map((e) => e.worker.process.pid ?? 0),
+    restarts: () => restarts,
     close: () =>
       (closed ??= (async () => {
         closing = true;
+        for (const t of pending) clearTimeout(t);
+        pending.clear();
         cluster.removeListener('exit', onExit);
         cluster.removeListener('message', onMessage);
         await Promise.all([...live.values()].map(({ worker }) => stopWorker(worker)));

@@ -83,7 +83,11 @@ async function postCode(ctx: TargetContext, req: IncomingMessage, res: ServerRes
 
 function channelOf(c: Conn, msg: Record<string, unknown>): boolean {
   if (msg.channel === 'codes') return true;
-  sendError(c, 'unknown_channel', 'the only channel is "codes"', { channel: msg.channel ?? null });
+  // Echoed only when it is a short string: the frame never carries more than the client's name.
+  const ch = msg.channel;
+  sendError(c, 'unknown_channel', 'the only channel is "codes"', {
+    channel: typeof ch === 'string' && ch.length <= 128 ? ch : null,
+  });
   return false;
 }
 

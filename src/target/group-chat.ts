@@ -40,14 +40,15 @@ function unknownGroup(c: Conn, g: string, extra?: object): void {
   sendError(c, 'unknown_group', `no group ${g}: create it with POST /groups first`, { group: g, ...extra });
 }
 
-/** Puts a connection in a group; false when it is in too many already. */
-export function enter(c: Conn, g: string): boolean {
+/** Puts a connection in a group; why not when it is in too many, or the target holds MAX_TOTAL_JOINS. */
+export function enter(c: Conn, g: string): 'ok' | 'too_many_groups' | 'join_limit' {
   const reg = c.ctx.groups;
-  if (reg.isIn(g, c)) return true;
-  if (c.groups !== null && c.groups.length >= MAX_GROUPS_PER_CONNECTION) return false;
+  if (reg.isIn(g, c)) return 'ok';
+  if (c.groups !== null && c.groups.length >= MAX_GROUPS_PER_CONNECTION) return 'too_many_groups';
+  if (reg.joins >= reg.maxJoins) return 'join_limit';
   (c.groups ??= []).push(g);
   reg.join(g, c);
-  return true;
+  return 'ok';
 }
 
 function onJoin(c: Conn, msg: Record<string, unknown>): void {
@@ -76,8 +77,13 @@ function onJoin(c: Conn, msg: Record<string, unknown>): void {
 }
 
 function joined(c: Conn, g: string): void {
-  if (!enter(c, g)) {
-    sendError(c, 'too_many_groups', `a connection may be in at most ${MAX_GROUPS_PER_CONNECTION} groups`, {
+  const r = enter(c, g);
+  if (r === 'too_many_groups') {
+    sendError(c, r, `a connection may be in at most ${MAX_GROUPS_PER_CONNECTION} groups`, { group: g });
+    return;
+  }
+  if (r === 'join_limit') {
+    sendError(c, r, `the target holds its maximum of ${c.ctx.groups.maxJoins} joins (MAX_TOTAL_JOINS)`, {
       group: g,
     });
     return;

@@ -143,6 +143,14 @@ async function postMember(
     );
   }
   const members = addMember(ctx, g, user);
+  if (members === null) {
+    // 403: a quota, not a fault of the request; no membership is ever removed, so retrying is no use.
+    throw new HttpError(
+      403,
+      'member_limit',
+      `the target holds its maximum of ${ctx.groups.maxMembers} group memberships (MAX_TOTAL_MEMBERS)`,
+    );
+  }
   announceMember(ctx, g, user);
   sendJson(res, 200, { members });
 }

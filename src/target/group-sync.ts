@@ -45,9 +45,13 @@ export async function announceCreated(
   }
 }
 
-/** Makes `user` a member of group `g` here; its open connections are in the group at once. */
-export function addMember(ctx: TargetContext, g: string, user: string): number {
+/**
+ * Makes `user` a member of group `g` here; its open connections are in the group at once. Null
+ * when MAX_TOTAL_MEMBERS memberships are held already.
+ */
+export function addMember(ctx: TargetContext, g: string, user: string): number | null {
   const r = ctx.groups.addUser(g, user);
+  if (r.full) return null;
   if (!ctx.userConns.tracking) ctx.userConns.track(openConns(ctx));
   if (r.added) {
     const conns = ctx.userConns.of(user);

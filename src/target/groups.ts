@@ -4,6 +4,7 @@
 // a group and its member users are created on the first join or member.
 
 export type CreateResult = 'created' | 'exists' | 'full';
+export type AddUserResult = { members: number; added: boolean; full: boolean };
 
 export interface GroupSummary {
   id: string;
@@ -22,8 +23,16 @@ export class GroupRegistry<C> {
   private readonly groupsOfUser = new Map<string, string[]>();
   /** Groups ever created here (creations replayed from other instances included). */
   created = 0;
+  /** (group, user) memberships held, at most `maxMembers`. */
+  memberships = 0;
+  /** (group, connection) entries held: connections in groups, joined or as member users. */
+  joins = 0;
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly maxMembers: number = Number.MAX_SAFE_INTEGER,
+    readonly maxJoins: number = Number.MAX_SAFE_INTEGER,
+  ) {}
 
   get size(): number {
     return this.seqs.size;
@@ -98,6 +107,7 @@ export class GroupRegistry<C> {
   join(id: string, c: C): number {
     let set = this.conns.get(id);
     if (!set) this.conns.set(id, (set = new Set()));
+    if (!set.has(c)) this.joins++;
     set.add(c);
     return set.size;
   }
@@ -105,7 +115,7 @@ export class GroupRegistry<C> {
   leave(id: string, c: C): void {
     const set = this.conns.get(id);
     if (!set) return;
-    set.delete(c);
+    if (set.delete(c)) this.joins--;
     // An empty set would cost ~100 bytes per group ever joined: drop it.
     if (set.size === 0) this.conns.delete(id);
   }
@@ -118,16 +128,21 @@ export class GroupRegistry<C> {
     return this.conns.get(id)?.has(c) === true;
   }
 
-  /** Makes a user a member; `added` is false when it was one already. */
-  addUser(id: string, user: string): { members: number; added: boolean } {
+  /**
+   * Makes a user a member; `added` is false when it was one already, `full` when the registry
+   * holds `maxMembers` memberships (nothing is added then).
+   */
+  addUser(id: string, user: string): AddUserResult {
     let set = this.users.get(id);
+    if (set?.has(user)) return { members: set.size, added: false, full: false };
+    if (this.memberships >= this.maxMembers) return { members: set?.size ?? 0, added: false, full: true };
     if (!set) this.users.set(id, (set = new Set()));
-    if (set.has(user)) return { members: set.size, added: false };
     set.add(user);
+    this.memberships++;
     const gs = this.groupsOfUser.get(user);
     if (gs) gs.push(id);
     else this.groupsOfUser.set(user, [id]);
-    return { members: set.size, added: true };
+    return { members: set.size, added: true, full: false };
   }
 
   /** The groups a user is a member of (undefined when none). */

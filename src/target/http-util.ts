@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_JSON_DEPTH, nestedDeeper } from './json-bounds.js';
 
-// JSON in and out for the HTTP API, with a hard cap on request bodies.
+// JSON in and out for the HTTP API, with a hard cap on request bodies (bytes, and nesting).
 
 /** A request the target refuses: becomes `{"error": code, "message": ...}` with this status. */
 export class HttpError extends Error {
@@ -41,42 +42,65 @@ function tooLarge(limit: number): HttpError {
   });
 }
 
+/** Initial room for a body of unknown length; it doubles as needed, up to the limit. */
+const FIRST_ROOM = 16 * 1024;
+
 /**
  * The request body parsed as JSON; undefined when there is none. Throws HttpError 413 as soon as
- * the body passes `limit` bytes (declared or received) and 400 when it is not JSON. The rest of
- * an oversized body is read and discarded so the response is not lost to a reset.
+ * the body passes `limit` bytes (declared or received) and 400 when it is not JSON or nests
+ * deeper than MAX_JSON_DEPTH. Chunks are copied into one buffer as they come, so a body of
+ * 1-byte chunks costs its bytes, not a Buffer per byte. The rest of an oversized body is read
+ * and discarded so the response is not lost to a reset.
  */
 export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
+  const declaredSize = declared === undefined ? 0 : Number(declared);
+  if (declaredSize > limit) {
     req.resume();
     return Promise.reject(tooLarge(limit));
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let buf: Buffer | null = null;
     let size = 0;
     const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
+      const need = size + chunk.length;
+      if (need > limit) {
+        buf = null;
         req.removeListener('data', onData);
         req.removeListener('end', onEnd);
         req.resume();
         reject(tooLarge(limit));
         return;
       }
-      chunks.push(chunk);
+      if (buf === null || need > buf.length) {
+        const room = Math.min(
+          limit,
+          Math.max(need, buf === null ? declaredSize || FIRST_ROOM : buf.length * 2),
+        );
+        const next = Buffer.allocUnsafe(room);
+        if (buf !== null) buf.copy(next, 0, 0, size);
+        buf = next;
+      }
+      chunk.copy(buf, size);
+      size = need;
     };
     const onEnd = (): void => {
-      const text = Buffer.concat(chunks, size).toString('utf8');
+      const body = buf === null ? Buffer.alloc(0) : buf.subarray(0, size);
+      buf = null;
+      const text = body.toString('utf8');
       if (text.trim().length === 0) {
         resolve(undefined);
         return;
       }
+      if (nestedDeeper(body)) {
+        reject(new HttpError(400, 'bad_json', `request body nests deeper than ${MAX_JSON_DEPTH} levels`));
+        return;
+      }
       try {
         resolve(JSON.parse(text));
-      } catch (err) {
-        reject(new HttpError(400, 'bad_json', `request body is not valid JSON: ${(err as Error).message}`));
+      } catch {
+        // The parser's message quotes the body: say where it is wrong, not what it says.
+        reject(new HttpError(400, 'bad_json', 'request body is not valid JSON'));
       }
     };
     req.on('data', onData);

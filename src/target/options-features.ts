@@ -7,8 +7,13 @@ import { parseCountValue, parseDurationMs, parseMs } from './parse-text.js';
 /** The most entries a JavaScript Map holds (2^24); MAX_TOTAL_GROUPS=0 means this. */
 export const GROUPS_HARD_MAX = 16_000_000;
 
+/** Most group memberships held (a Map entry per member user); MAX_TOTAL_MEMBERS=0 means this. */
+export const MEMBERS_HARD_MAX = 16_000_000;
+
 export const FEATURE_DEFAULTS = {
   maxTotalGroups: 10_000_000,
+  maxTotalMembers: 1_000_000,
+  maxTotalJoins: 1_000_000,
   redisUrl: '',
   sseHeartbeatMs: 15_000,
   sseReplay: 1000,
@@ -28,6 +33,24 @@ export const FEATURE_OPTIONS: readonly TargetOptionDef[] = [
     arg: '<n>',
     help: `groups held in memory; creating more gets HTTP 507 (0: the hard maximum, ${GROUPS_HARD_MAX})`,
     shown: '10m',
+    parse: parseCountValue,
+  },
+  {
+    key: 'maxTotalMembers',
+    env: 'MAX_TOTAL_MEMBERS',
+    flag: '--max-total-members',
+    arg: '<n>',
+    help: `group memberships (user, group) held in memory; more get HTTP 403 (0: the hard maximum, ${MEMBERS_HARD_MAX})`,
+    shown: '1m',
+    parse: parseCountValue,
+  },
+  {
+    key: 'maxTotalJoins',
+    env: 'MAX_TOTAL_JOINS',
+    flag: '--max-total-joins',
+    arg: '<n>',
+    help: `connections in groups (joined, or as member users) held in memory; a join past it gets the error frame join_limit (0: the hard maximum, ${MEMBERS_HARD_MAX})`,
+    shown: '1m',
     parse: parseCountValue,
   },
   {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { FEATURE_DEFAULTS, FEATURE_OPTIONS, GROUPS_HARD_MAX } from './options-features.js';
+import { FEATURE_DEFAULTS, FEATURE_OPTIONS, GROUPS_HARD_MAX, MEMBERS_HARD_MAX } from './options-features.js';
 import {
   lower,
   parseBool,
@@ -45,8 +45,14 @@ export interface TargetOptions {
   perMessageDeflate: boolean;
   /** Processes sharing the port (node:cluster). */
   workers: number;
+  /** Open TCP connections of any kind (server.maxConnections); -1: the open-file limit less a reserve; 0: no cap. */
+  maxSockets: number;
   /** Groups held in memory (0: GROUPS_HARD_MAX); creating more is refused with 507. */
   maxTotalGroups: number;
+  /** Group memberships (user, group) held in memory (0: MEMBERS_HARD_MAX); more are refused with 403. */
+  maxTotalMembers: number;
+  /** Connections in groups (group, connection) held (0: MEMBERS_HARD_MAX); a join past it gets join_limit. */
+  maxTotalJoins: number;
   /** `redis://…`: instances share groups, group messages and codes through Redis; '' = in memory. */
   redisUrl: string;
   /** SSE heartbeat comment period (0: off). */
@@ -68,7 +74,7 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 export const TARGET_DEFAULTS: Readonly<Omit<TargetOptions, 'tokenSecret'>> = Object.freeze({
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   port: 8080,
   auth: 'token',
   tokenTtlMs: 3_600_000,
@@ -82,6 +88,7 @@ export const TARGET_DEFAULTS: Readonly<Omit<TargetOptions, 'tokenSecret'>> = Obj
   welcome: false,
   perMessageDeflate: false,
   workers: 1,
+  maxSockets: -1,
   ...FEATURE_DEFAULTS,
 });
 
@@ -115,8 +122,8 @@ export const TARGET_OPTIONS: readonly TargetOptionDef[] = [
     env: 'HOST',
     flag: '--host',
     arg: '<addr>',
-    help: 'address to listen on',
-    shown: '0.0.0.0',
+    help: 'address to listen on (0.0.0.0 or :: to accept other machines)',
+    shown: '127.0.0.1',
     parse: String,
   },
   {
@@ -234,6 +241,16 @@ export const TARGET_OPTIONS: readonly TargetOptionDef[] = [
     shown: '1',
     parse: parseWorkers,
   },
+  {
+    key: 'maxSockets',
+    env: 'MAX_SOCKETS',
+    flag: '--max-sockets',
+    arg: '<n|auto>',
+    help: 'open TCP connections of any kind; more are closed at once (auto: the open-file limit less 100; 0: no cap)',
+    shown: 'auto',
+    // -1 is how the typed value (auto) travels to a child process's env.
+    parse: (raw) => (lower(raw) === 'auto' || raw.trim() === '-1' ? -1 : parseCountValue(raw)),
+  },
   ...FEATURE_OPTIONS,
 ];
 
@@ -269,6 +286,9 @@ const schema = z
     welcome: z.boolean(),
     perMessageDeflate: z.boolean(),
     workers: z.number().int().min(1).max(256),
+    maxSockets: z.number().int().min(-1, 'must be auto, 0 (no cap) or a count'),
+    maxTotalMembers: z.number().int().min(0).max(MEMBERS_HARD_MAX, `must be at most ${MEMBERS_HARD_MAX}`),
+    maxTotalJoins: z.number().int().min(0).max(MEMBERS_HARD_MAX, `must be at most ${MEMBERS_HARD_MAX}`),
     maxTotalGroups: z.number().int().min(0).max(GROUPS_HARD_MAX, `must be at most ${GROUPS_HARD_MAX}`),
     redisUrl: z.string().refine((s) => s === '' || isRedisUrl(s), 'must be a redis:// or rediss:// URL'),
     sseHeartbeatMs: z

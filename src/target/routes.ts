@@ -166,6 +166,8 @@ function getHealth(ctx: TargetContext, _req: IncomingMessage, res: ServerRespons
       idleTimeoutMs: ctx.opts.idleTimeoutMs,
       rateLimitMsgsPerSec: ctx.opts.rateLimitMsgsPerSec,
       maxTotalGroups: ctx.groups.max,
+      maxTotalMembers: ctx.groups.maxMembers,
+      maxTotalJoins: ctx.groups.maxJoins,
     },
   });
 }

@@ -15,11 +15,13 @@ import { startGroupChat, UserConns } from './group-chat.js';
 import './group-routes.js';
 import { startGroupSync } from './group-sync.js';
 import { GroupRegistry } from './groups.js';
+import { FD_RESERVE, readLimits } from '../host/limits.js';
+import { watchFirstLine } from './first-line.js';
 import { IdleWheel } from './idle.js';
 import { ConnectionLimits } from './limits.js';
 import { LoopDelay } from './metrics.js';
 import { resolveTargetOptions, type TargetOptions } from './options.js';
-import { GROUPS_HARD_MAX } from './options-features.js';
+import { GROUPS_HARD_MAX, MEMBERS_HARD_MAX } from './options-features.js';
 import { handleRequest } from './routes.js';
 import { SseHub } from './sse.js';
 import { TargetStats, type TargetStatsSnapshot } from './stats.js';
@@ -59,6 +61,8 @@ export async function startTarget(
     clientTracking: false,
     maxPayload: o.wsMaxMessageSize,
     perMessageDeflate: o.perMessageDeflate,
+    // Ping floods are the target's to close, with a close frame and a count (chat.ts onPing).
+    ...{ maxPendingAutoPongs: 0 },
   });
   const stats = new TargetStats();
   const bus = extras.bus ?? (o.redisUrl ? new RedisBus({ url: o.redisUrl }) : new MemoryBus());
@@ -73,7 +77,11 @@ export async function startTarget(
     sockets: new Set(),
     idle: o.idleTimeoutMs > 0 ? new IdleWheel<Conn>(o.idleTimeoutMs, expireIdle) : null,
     loopDelay: new LoopDelay(),
-    groups: new GroupRegistry<Conn>(o.maxTotalGroups || GROUPS_HARD_MAX),
+    groups: new GroupRegistry<Conn>(
+      o.maxTotalGroups || GROUPS_HARD_MAX,
+      o.maxTotalMembers || MEMBERS_HARD_MAX,
+      o.maxTotalJoins || MEMBERS_HARD_MAX,
+    ),
     userConns: new UserConns(),
     codeSubs: new Set(),
     sse: null as unknown as SseHub, // needs ctx: set just below
@@ -87,7 +95,7 @@ export async function startTarget(
   startGroupSync(ctx);
   startCodes(ctx);
   await bus.start();
-  wss.on('wsClientError', (err, socket) => rejectHandshake(ctx, err, socket));
+  wss.on('wsClientError', (err, socket, req) => rejectHandshake(ctx, err, socket, req));
 
   const server = http.createServer({
     requestTimeout: 30_000,
@@ -95,6 +103,11 @@ export async function startTarget(
     keepAliveTimeout: 10_000,
   });
   (server as TaggedServer)[kCtx] = ctx;
+  const maxSockets = o.maxSockets < 0 ? autoMaxSockets() : o.maxSockets;
+  // Every connection counts, also those that never send a request or never upgrade.
+  if (maxSockets > 0) server.maxConnections = maxSockets;
+  server.on('connection', onConnection);
+  server.on('drop', onDrop);
   server.on('request', onRequest);
   server.on('upgrade', onUpgrade);
   server.on('clientError', onClientError);
@@ -111,6 +124,8 @@ export async function startTarget(
     await bus.close();
     throw err;
   }
+  // Out of descriptors, accept() fails and Node emits 'error' on the server: count it, keep serving.
+  server.on('error', onServerError);
   ctx.loopDelay.start();
   ctx.idle?.start();
   ctx.sse.start();
@@ -144,6 +159,25 @@ async function closeTarget(ctx: TargetContext, server: http.Server): Promise<voi
 /** The counts of /health, as plain data. */
 export function snapshot(ctx: TargetContext): TargetStatsSnapshot {
   return ctx.stats.snapshot({ count: ctx.groups.size, created: ctx.groups.created }, ctx.bus.health());
+}
+
+/** The open-file soft limit less a reserve (files, Redis, the cluster channel); 0 when unknown. */
+function autoMaxSockets(): number {
+  const l = readLimits();
+  if (!l.available || l.openFiles.soft === 'unlimited') return 0;
+  return Math.max(1, l.openFiles.soft - FD_RESERVE);
+}
+
+function onConnection(this: TaggedServer, socket: Socket): void {
+  watchFirstLine(socket, this[kCtx].stats);
+}
+
+function onDrop(this: TaggedServer): void {
+  this[kCtx].stats.rejected.socket_limit++;
+}
+
+function onServerError(this: TaggedServer, err: NodeJS.ErrnoException): void {
+  if (err.code === 'EMFILE' || err.code === 'ENFILE') this[kCtx].stats.rejected.socket_limit++;
 }
 
 function onRequest(this: TaggedServer, req: IncomingMessage, res: ServerResponse): void {

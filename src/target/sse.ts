@@ -4,6 +4,7 @@ import type { TargetContext } from './context.js';
 import { admit, isRefusal } from './admission.js';
 import { HttpError } from './http-util.js';
 import { addRoute } from './routes.js';
+import { dropSlow, overQueued, type QueueState } from './slow-client.js';
 
 // Server-Sent Events at GET /events. Every event is serialised once into a Buffer and that same
 // Buffer is written to every stream. The body is not chunk-encoded (it ends when the connection
@@ -17,8 +18,9 @@ type TaggedRes = ServerResponse & { [kSub]: SseSub };
 const LAST_ID = /^\d{1,15}$/;
 const RETRY_MS = 2000;
 
-export class SseSub {
+export class SseSub implements QueueState {
   closing = false;
+  queued = 0;
   constructor(
     readonly ctx: TargetContext,
     readonly res: ServerResponse,
@@ -117,11 +119,12 @@ function write(s: SseSub, buf: Buffer): boolean {
   if (s.closing) return false;
   const res = s.res;
   res.write(buf);
-  if (res.writableLength > s.ctx.opts.sendBufferLimit) {
+  const socket = res.socket;
+  if (socket !== null && overQueued(s, socket, res.writableLength, s.ctx.opts.sendBufferLimit)) {
     // It is not reading: holding more for it would grow memory without bound.
     s.closing = true;
     s.ctx.stats.dropped.slow_client++;
-    res.destroy();
+    dropSlow(socket);
     return false;
   }
   return true;

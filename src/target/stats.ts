@@ -10,6 +10,8 @@ export const REJECT_REASONS = [
   'bad_request', // 400: bad query or handshake headers
   'not_found', // 404: upgrade on another path
   'shutting_down', // 503: the target is closing
+  'socket_limit', // TCP connection closed at once: MAX_SOCKETS open already
+  'bad_http', // cut at once: a request line of blank lines or HTTP/0.9
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -20,6 +22,8 @@ export const DROP_REASONS = [
   'slow_client', // terminated: unsent data over SEND_BUFFER_LIMIT
   'protocol_error', // invalid frames (ws closes with 1002/1007)
   'fault', // 1001 "going away" by FAULT_CLOSE_EVERY (a test aid)
+  'ping_flood', // 1008 over MAX_PINGS_PER_SEC ping frames
+  'internal', // 1011: handling a message failed (a bug); the process keeps running
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

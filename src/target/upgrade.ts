@@ -1,10 +1,12 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { bearer } from './auth.js';
 import { attach } from './chat.js';
 import type { TargetContext } from './context.js';
-import { ID_PATTERN } from './routes.js';
+import { HttpError, sendErrorJson } from './http-util.js';
+import { handleRequest, ID_PATTERN } from './routes.js';
 import { admit, isRefusal, type Refusal } from './admission.js';
 
 // Admission of a WebSocket: path, token, query, limits; then ws completes the handshake.
@@ -20,6 +22,21 @@ const kAdmitted = Symbol('holdline.target.admitted');
 type TaggedReq = IncomingMessage & { [kAdmitted]?: Admitted };
 
 export function handleUpgrade(ctx: TargetContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const upgrade = req.headers.upgrade;
+  // Node routes every request with an Upgrade header here (h2c from `curl --http2`, say): only a
+  // WebSocket handshake is one; anything else is an ordinary request and gets an ordinary answer.
+  if (upgrade === undefined || upgrade.trim().toLowerCase() !== 'websocket') {
+    servePlain(ctx, req, socket);
+    return;
+  }
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) {
+    // RFC 6455 §4.1: the handshake is an HTTP/1.1 (or later) GET.
+    return reject(ctx, socket, {
+      status: 400,
+      reason: 'bad_request',
+      message: `a WebSocket handshake needs HTTP/1.1, not HTTP/${req.httpVersion}`,
+    });
+  }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -50,12 +67,58 @@ export function handleUpgrade(ctx: TargetContext, req: IncomingMessage, socket: 
 function upgraded(ws: WebSocket, req: IncomingMessage): void {
   const a = (req as TaggedReq)[kAdmitted]!;
   (req as TaggedReq)[kAdmitted] = undefined;
-  attach(a.ctx, ws, a.userId, a.clientKey, a.chatId);
+  attach(a.ctx, ws, req.socket, a.userId, a.clientKey, a.chatId);
 }
 
 /** A refusal after our checks passed but the handshake headers are wrong (ws 'wsClientError'). */
-export function rejectHandshake(ctx: TargetContext, err: Error, socket: Duplex): void {
-  reject(ctx, socket, { status: 400, reason: 'bad_request', message: err.message });
+export function rejectHandshake(ctx: TargetContext, err: Error, socket: Duplex, req: IncomingMessage): void {
+  if (req.method !== 'GET') {
+    reject(ctx, socket, {
+      status: 405,
+      reason: 'bad_request',
+      message: err.message,
+      headers: { Allow: 'GET' },
+    });
+    return;
+  }
+  const version = req.headers['sec-websocket-version'];
+  // RFC 6455 §4.4: a server that does not speak the client's version says which it speaks.
+  const headers = version === '13' || version === '8' ? undefined : { 'Sec-WebSocket-Version': '13' };
+  reject(ctx, socket, { status: 400, reason: 'bad_request', message: err.message, headers });
+}
+
+/**
+ * An ordinary request that came with a non-WebSocket Upgrade header: answered by the HTTP routes
+ * on a response of its own, then the connection is closed. Node parsed no body for it, so a
+ * request that has one is refused rather than answered from half a request.
+ */
+function servePlain(ctx: TargetContext, req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', destroySelf);
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', endPlain);
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length.trim() !== '0')) {
+    sendErrorJson(
+      res,
+      new HttpError(
+        400,
+        'bad_request',
+        `Upgrade: ${req.headers.upgrade} is not supported with a body; send the request without it`,
+      ),
+    );
+    return;
+  }
+  req.push(null);
+  handleRequest(ctx, req, res);
+}
+
+function endPlain(this: ServerResponse): void {
+  const socket = this.socket as Socket | null;
+  if (socket === null) return;
+  this.detachSocket(socket);
+  socket.destroySoon();
 }
 
 function reject(ctx: TargetContext, socket: Duplex, r: Refusal): void {

@@ -281,7 +281,7 @@ test('templates: unknown variable is step_<name>_template; env, text bodies and 
         capture: { t2: 'type', b2: 'body' },
       },
     ],
-    { env: { KEY: 's3cret' }, timeoutMs: 2000 },
+    { env: { KEY: 's3cret', HOLDLINE_ENV_ALLOW: 'KEY' }, timeoutMs: 2000 },
   );
   seen.length = 0;
   const e = await echo.run({ baseUrl: base, index: '9' }, () => {});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { UserError } from '../../src/errors.js';
 import { TokenAuth, bearer, checkUserId } from '../../src/target/auth.js';
 import { MemoryBus } from '../../src/target/bus.js';
-import { shareOf } from '../../src/target/cluster.js';
+import { restartDelay, shareOf } from '../../src/target/cluster.js';
 import { IdleWheel, type IdleEntry } from '../../src/target/idle.js';
 import { ConnectionLimits, takeToken } from '../../src/target/limits.js';
 import {
@@ -19,7 +19,7 @@ import {
 test('options: defaults < env < flags < values; frozen; random secret unless given', () => {
   const a = resolveTargetOptions({});
   assert.equal(a.port, 8080);
-  assert.equal(a.host, '0.0.0.0');
+  assert.equal(a.host, '127.0.0.1');
   assert.equal(a.auth, 'token');
   assert.equal(a.tokenTtlMs, 3_600_000);
   assert.equal(a.wsMaxMessageSize, 1024 * 1024);
@@ -234,4 +234,11 @@ test('cluster: MAX_TOTAL_CONNECTIONS shares add up to the total', () => {
     );
     assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
   }
+});
+
+test('cluster restart backoff: none after a stable run, then 250 ms doubling per quick crash, at most 30 s', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 8, 30].map((n) => restartDelay(n, 250)),
+    [0, 250, 500, 1000, 2000, 30_000, 30_000],
+  );
 });

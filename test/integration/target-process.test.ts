@@ -194,7 +194,7 @@ test('cluster primary replaces a worker that crashes', async () => {
     resolveTargetOptions({ values: { host: '127.0.0.1', port: 0, workers: 2, auth: 'none' } }),
     {
       log: (l) => logs.push(l),
-      minUptimeForRespawnMs: 0,
+      restartBackoffMs: 0,
     },
   );
   try {
@@ -202,7 +202,11 @@ test('cluster primary replaces a worker that crashes', async () => {
     process.kill(victim, 'SIGKILL');
     await waitFor(() => c.pids().length === 2 && !c.pids().includes(victim), 'a replacement worker', 5000);
     assert.ok(c.pids().includes(survivor));
-    assert.match(logs.join('\n'), new RegExp(`worker ${victim} exited \\(SIGKILL\\); started \\d+`));
+    assert.match(
+      logs.join('\n'),
+      new RegExp(`worker ${victim} exited \\(SIGKILL\\); started \\d+ after 0 ms \\(restart 1\\)`),
+    );
+    assert.equal(c.restarts(), 1);
     // The replacement serves: keep asking on fresh connections until it answers.
     const replacement = c.pids().find((p) => p !== survivor)!;
     await waitFor(() => alive(replacement), 'the replacement process');

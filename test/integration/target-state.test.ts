@@ -28,8 +28,8 @@ test('groups: create, all-or-nothing batches at the limit, members and connectio
   reg.leave('a', 'conn1');
   reg.leave('a', 'conn2');
   assert.equal(reg.connsOf('a'), undefined, 'an empty group holds no set');
-  assert.deepEqual(reg.addUser('a', 'u1'), { members: 1, added: true });
-  assert.deepEqual(reg.addUser('a', 'u1'), { members: 1, added: false });
+  assert.deepEqual(reg.addUser('a', 'u1'), { members: 1, added: true, full: false });
+  assert.deepEqual(reg.addUser('a', 'u1'), { members: 1, added: false, full: false });
   reg.addUser('c', 'u1');
   assert.deepEqual(reg.groupsOf('u1'), ['a', 'c']);
   assert.equal(reg.groupsOf('u2'), undefined);

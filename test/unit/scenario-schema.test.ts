@@ -244,7 +244,7 @@ connect:
   url: "{{wsBaseUrl}}/ws?{{later}}{{mine}}{{nope}}{{env.MISSING}}{{ later | shout }}"
 `,
   );
-  const lines = await problemsOf(loadScenario(f, { KEY: 'k' }));
+  const lines = await problemsOf(loadScenario(f, { KEY: 'k', HOLDLINE_ENV_ALLOW: 'KEY' }));
   const expectLines: [string, RegExp][] = [
     ['vars.b', /vars are constants, not templates/],
     ['http[0].request', /\{\{later\}\} is captured only by a later step \(http\[1\]\)/],
@@ -266,12 +266,22 @@ connect:
 
   // The filter error hides the rest of connect.url; without it, each unknown name is listed.
   const g = await write('vars2.yaml', 'connect:\n  url: "{{wsBaseUrl}}/ws?{{nope}}{{env.MISSING}}"\n');
-  assert.deepEqual(await problemsOf(loadScenario(g, {})), [
+  assert.deepEqual(await problemsOf(loadScenario(g, { HOLDLINE_ENV_ALLOW: 'MISSING' })), [
     `${g}: connect.url: unknown variable {{nope}}: define it under vars, capture it in an earlier http step, or use a built-in (index, worker, random, randomInt, uuid, timestamp, baseUrl, wsBaseUrl, wsUrl)`,
     `${g}: connect.url: {{env.MISSING}}: environment variable MISSING is not set`,
   ]);
+  // Set but not allowed: refused, whatever its value.
+  assert.deepEqual((await problemsOf(loadScenario(g, { MISSING: '1' }))).slice(1), [
+    `${g}: connect.url: {{env.MISSING}}: environment variable MISSING is not allowed in templates: list it in HOLDLINE_ENV_ALLOW (e.g. HOLDLINE_ENV_ALLOW=MISSING) or name it HOLDLINE_…`,
+  ]);
   assert.equal(
-    (await loadScenario(g, { MISSING: '1' }, { supplied: ['wsBaseUrl', 'nope'] })).connect.url,
+    (
+      await loadScenario(
+        g,
+        { MISSING: '1', HOLDLINE_ENV_ALLOW: 'MISSING' },
+        { supplied: ['wsBaseUrl', 'nope'] },
+      )
+    ).connect.url,
     '{{wsBaseUrl}}/ws?{{nope}}{{env.MISSING}}',
   );
 
@@ -398,7 +408,7 @@ test('every example scenario file loads', async () => {
   const files = (await readdir(examples)).filter((f) => f.endsWith('.yaml') && !f.startsWith('load-'));
   assert.ok(files.length >= 3, files.join(', '));
   for (const f of files) {
-    const s = await loadScenario(join(examples, f), { API_KEY: 'k' });
+    const s = await loadScenario(join(examples, f), { HOLDLINE_API_KEY: 'k' });
     assert.ok(s.connect.url.length > 0, f);
   }
 });

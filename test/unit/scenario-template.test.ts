@@ -54,10 +54,11 @@ test('built-in names are known, generated ones need no vars, index and worker co
 });
 
 test('env.NAME reads the env given at render, else at compile, else process.env', () => {
-  const t = compile('key={{env.API_KEY}}', { env: { API_KEY: 'compiled' } });
+  const allow = { HOLDLINE_ENV_ALLOW: 'OTHER, API_KEY' };
+  const t = compile('key={{env.API_KEY}}', { env: { API_KEY: 'compiled', ...allow } });
   assert.deepEqual(templateVars(t), ['env.API_KEY']);
   assert.equal(t.render({}), 'key=compiled');
-  assert.equal(t.render({}, { API_KEY: 'rendered' }), 'key=rendered');
+  assert.equal(t.render({}, { API_KEY: 'rendered', ...allow }), 'key=rendered');
   const name = `HOLDLINE_TEST_${process.pid}`;
   process.env[name] = 'from-process';
   try {
@@ -66,10 +67,24 @@ test('env.NAME reads the env given at render, else at compile, else process.env'
     delete process.env[name];
   }
   assert.throws(
-    () => compile('{{env.NOPE_NOT_SET}}').render({}, {}),
+    () => compile('{{env.HOLDLINE_NOPE_NOT_SET}}').render({}, {}),
     (e: unknown) =>
-      e instanceof TemplateError && /environment variable NOPE_NOT_SET is not set/.test(e.message),
+      e instanceof TemplateError && /environment variable HOLDLINE_NOPE_NOT_SET is not set/.test(e.message),
   );
+});
+
+test('env.NAME reads only names the user allowed: HOLDLINE_ENV_ALLOW or the HOLDLINE_ prefix', () => {
+  const env = { AWS_SECRET_ACCESS_KEY: 'secret', HOLDLINE_TOKEN: 't', HOLDLINE_ENV_ALLOW: 'API_KEY' };
+  const refused = (src: string): void =>
+    assert.throws(
+      () => compile(src).render({}, env),
+      (e: unknown) => e instanceof TemplateError && /is not allowed in templates/.test(e.message),
+    );
+  refused('{{env.AWS_SECRET_ACCESS_KEY}}');
+  refused('{{env.HOLDLINE_ENV_ALLOW}}');
+  refused('{{env.API}}'); // a list entry, not a prefix
+  assert.equal(compile('{{env.HOLDLINE_TOKEN}}').render({}, env), 't');
+  assert.equal(compile('{{env.API_KEY}}').render({}, { ...env, API_KEY: 'k' }), 'k');
 });
 
 test('filters: urlencode, json, base64, chained', () => {

@@ -21,6 +21,7 @@ export function targetCommand(io: CliIO): Command {
         'Every flag can also be set by the environment variable shown; flags win.',
         'Durations: 300ms, 5s, 1m, 1h (a bare number is seconds). Sizes: 65536, 64KiB, 1MiB.',
         'With --workers N, MAX_TOTAL_CONNECTIONS is split evenly between the workers.',
+        'It listens on 127.0.0.1 unless --host says otherwise (--host 0.0.0.0 to accept other machines).',
         '',
         'Examples:',
         '  holdline target --port 8080',
@@ -60,11 +61,21 @@ async function serve(o: Readonly<TargetOptions>, io: CliIO): Promise<void> {
   io.stdout.write(
     `holdline target listening on ${where} (${workers}auth ${o.auth}): ${running.url}  ${running.wsUrl}\n`,
   );
+  if (o.auth === 'none' && !isLoopback(o.host)) {
+    io.stderr.write(
+      `holdline target: warning: --auth none on ${o.host}: anyone who can reach this address can use the target (use --auth token, or --host 127.0.0.1)\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     else io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await running.close();
+}
+
+/** True for an address only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function listenError(err: unknown, o: Readonly<TargetOptions>): unknown {
