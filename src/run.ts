@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { V, type RunInfo, type RunResult, type StepResult } from './contract.js';
+import { V, type RunInfo, type RunResult, type StepResult, type TimelineRow } from './contract.js';
 import type { Fleet } from './fleet/fleet.js';
 import type { Plan } from './plans/plan.js';
 import type { Reporter } from './report/reporter.js';
+import { timelineRow } from './run-timeline.js';
 
 export interface RunOptions {
   info: Omit<RunInfo, 'v' | 'id' | 'startedAt'> & { id?: string };
@@ -11,6 +12,11 @@ export interface RunOptions {
   /** One-line explanations of what was seen, computed from the steps (e.g. nothing listening). */
   diagnose?: (steps: StepResult[]) => string[];
   exitCode: (verdict: unknown, steps: StepResult[], interrupted: boolean) => number;
+  /**
+   * Outputs judged over the finished result before reporters see it (thresholds, the command
+   * line): they may add their findings and raise the exit code.
+   */
+  finish?: (result: RunResult) => void;
 }
 
 /** `2025-01-31T12-00-00-000Z-a1b2c3`: sorts by time, unique enough for file names. */
@@ -33,12 +39,14 @@ export async function runPlan<V>(
   };
   for (const r of reporters) r.runStart?.(info);
   const steps: StepResult[] = [];
+  const timeline: TimelineRow[] = [];
   let spec = o.signal.aborted ? null : plan.first();
   while (spec) {
     for (const r of reporters) r.stepStart?.(spec);
     const result = await fleet.runStep(
       spec,
       (snap) => {
+        timeline.push(timelineRow(snap, info.startedAt));
         for (const r of reporters) r.interval?.(snap);
       },
       o.signal,
@@ -61,7 +69,9 @@ export async function runPlan<V>(
     interrupted,
     diagnosis: o.diagnose ? o.diagnose(steps) : [],
     exitCode: o.exitCode(verdict, steps, interrupted),
+    timeline,
   };
+  o.finish?.(result);
   for (const r of reporters) await r.runEnd?.(result);
   return result;
 }

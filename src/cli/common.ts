@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { HeartbeatSpec, PlanKind, RunResult, StepResult } from '../contract.js';
+import { HtmlReportWriter } from '../report/html/writer.js';
+import { redactArgv } from '../report/redact-argv.js';
+import { ThresholdOutput } from '../thresholds/output.js';
+import { ThresholdsTextReporter } from '../report/thresholds-text.js';
+import { collectThreshold, THRESHOLD_HELP, thresholdRules, type ThresholdFlag } from './thresholds-flag.js';
 import { CAPACITY_PRESETS, type CapacityPreset } from '../plans/capacity.js';
 import { heartbeatWarning } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
@@ -35,10 +40,23 @@ export interface CommonOptions {
   emfDimension?: Record<string, string>;
   progress: boolean;
   color: boolean;
+  /** `--threshold`: point success rate and rules on the result. */
+  threshold?: ThresholdFlag;
+  /** Write no HTML report beside the JSON result. */
+  html: boolean;
 }
 
-export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: number }): Command {
+export function addCommonOptions(
+  cmd: Command,
+  defaults: { connectConcurrency: number; thresholdRate?: string },
+): Command {
   return cmd
+    .option(
+      '--threshold <rule>',
+      defaults.thresholdRate ? `${defaults.thresholdRate}; or ${THRESHOLD_HELP}` : THRESHOLD_HELP,
+      collectThreshold,
+    )
+    .option('--no-html', 'no HTML report beside the JSON result')
     .option('--scenario <file>', 'session scenario file (.yaml, .json) or module (.js, .mjs)')
     .option(
       '-H, --header <header>',
@@ -81,15 +99,47 @@ export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: n
 
 export { parseDuration, parseFraction, parseCount };
 
-/** Reporters for a run: result file always; text, JSON lines or EMF on stdout; progress on stderr. */
+export interface RunOutputs {
+  reporters: Reporter[];
+  resultPath: () => string;
+  /** The run's stop: the user's (Ctrl-C) or an `:abort` threshold's. */
+  signal: AbortSignal;
+  /** Judges the thresholds and records the command line in the finished result. */
+  finish: (r: RunResult) => void;
+}
+
+/**
+ * Reporters for a run: result file and its HTML report; text, JSON lines or EMF on stdout;
+ * progress on stderr; the thresholds. `own` replaces the result file (the suite's stages).
+ */
 export function makeReporters(
   command: PlanKind,
   o: CommonOptions,
   io: CliIO,
-  text: Reporter,
-): { reporters: Reporter[]; resultPath: () => string } {
-  const writer = new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
-  return { reporters: [writer, ...outputReporters(command, o, io, text)], resultPath: () => writer.path };
+  text: Reporter | null,
+  own?: Reporter,
+): RunOutputs {
+  const rules = thresholdRules(command, o.threshold, command !== 'load' && command !== 'broadcast');
+  const stop = new AbortController();
+  const thresholds = new ThresholdOutput(rules, stop, () => io.signal.aborted);
+  const commandLine = io.argv ? redactArgv(io.argv) : undefined;
+  const writer = own ? null : new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
+  const files: Reporter[] = writer
+    ? [writer, ...(o.html === false ? [] : [new HtmlReportWriter(() => writer.path, io.stderr, io.cwd)])]
+    : [own!];
+  return {
+    reporters: [
+      ...files,
+      ...(rules.length > 0 ? [thresholds] : []),
+      ...outputReporters(command, o, io, text),
+    ],
+    resultPath: () => writer?.path ?? '',
+    signal: rules.some((r) => r.abort) ? AbortSignal.any([io.signal, stop.signal]) : io.signal,
+    finish: (r) => {
+      if (commandLine) r.info.commandLine = commandLine;
+      if (rules.length > 0) thresholds.finish(r);
+    },
+  };
 }
 
 /**
@@ -108,7 +158,7 @@ export function outputReporters(
   if (o.logFormat === 'json') {
     reporters.push(new JsonLogReporter(io.stdout));
   } else {
-    reporters.push(text);
+    reporters.push(text, new ThresholdsTextReporter(io.stdout));
     if (o.logFormat === 'emf') {
       reporters.push(
         new EmfReporter(io.stdout, {
@@ -140,7 +190,7 @@ export function stepsPassed(steps: StepResult[], passed: (r: StepResult) => bool
 export interface CapacityFlags {
   preset: CapacityPreset;
   points?: number[];
-  threshold?: number;
+  threshold?: ThresholdFlag;
   stepTimeout?: number;
   pause?: number;
   hold: number;
@@ -161,11 +211,6 @@ export function addCapacityOptions(cmd: Command): Command {
       '--points <list>',
       'session counts to test, e.g. 10,50,100 (preset aws: 10,50,100,200,500,1000,2000,5000)',
       parseCountList,
-    )
-    .option(
-      '--threshold <fraction>',
-      'success rate a point needs to pass, 0.8 or 80% (aws 80%, ecs 75%)',
-      parseFraction,
     )
     .option(
       '--step-timeout <duration>',
@@ -199,7 +244,7 @@ export function capacityLadder(o: CapacityFlags): {
   const preset = CAPACITY_PRESETS[o.preset];
   return {
     points: o.points ?? [...preset.points],
-    threshold: o.threshold ?? preset.threshold,
+    threshold: o.threshold?.rate ?? preset.threshold,
     stepTimeoutMs: o.stepTimeout ?? preset.stepTimeoutMs,
     pauseMs: o.pause ?? preset.pauseMs,
   };
