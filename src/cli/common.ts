@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { HeartbeatSpec, PlanKind, RunResult, StepResult } from '../contract.js';
 import { HtmlReportWriter } from '../report/html/writer.js';
+import { DashboardReporter } from '../report/dashboard/server.js';
 import { redactArgv } from '../report/redact-argv.js';
 import { ThresholdOutput } from '../thresholds/output.js';
 import { ThresholdsTextReporter } from '../report/thresholds-text.js';
@@ -44,6 +45,8 @@ export interface CommonOptions {
   threshold?: ThresholdFlag;
   /** Write no HTML report beside the JSON result. */
   html: boolean;
+  /** `--dashboard [PORT]`: true for a free port. */
+  dashboard?: boolean | number;
 }
 
 export function addCommonOptions(
@@ -57,6 +60,11 @@ export function addCommonOptions(
       collectThreshold,
     )
     .option('--no-html', 'no HTML report beside the JSON result')
+    .option(
+      '--dashboard [port]',
+      'a live page on 127.0.0.1 (a free port unless given) following the run over SSE; printed at start',
+      parsePort,
+    )
     .option('--scenario <file>', 'session scenario file (.yaml, .json) or module (.js, .mjs)')
     .option(
       '-H, --header <header>',
@@ -99,6 +107,13 @@ export function addCommonOptions(
 
 export { parseDuration, parseFraction, parseCount };
 
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('Expected a port, 1 to 65535.');
+  return n;
+}
+
 export interface RunOutputs {
   reporters: Reporter[];
   resultPath: () => string;
@@ -127,10 +142,15 @@ export function makeReporters(
   const files: Reporter[] = writer
     ? [writer, ...(o.html === false ? [] : [new HtmlReportWriter(() => writer.path, io.stderr, io.cwd)])]
     : [own!];
+  const dashboard =
+    typeof o.dashboard === 'number' || o.dashboard === true
+      ? [new DashboardReporter(o.dashboard === true ? 0 : o.dashboard, io.stderr)]
+      : [];
   return {
     reporters: [
       ...files,
       ...(rules.length > 0 ? [thresholds] : []),
+      ...dashboard,
       ...outputReporters(command, o, io, text),
     ],
     resultPath: () => writer?.path ?? '',
