@@ -5,7 +5,7 @@ import { isSecretHeader, isSecretName, REDACTED, redactUrl } from './redact.js';
 const HEADER_FLAGS = new Set(['-H', '--header']);
 
 function quote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+  return /^[\w@%+=:,./[\]-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 function redactHeader(h: string): string {
@@ -25,14 +25,14 @@ export function redactArgv(argv: readonly string[]): string {
       out.push(`${flag}=${redactValue(flag, value)}`);
       continue;
     }
-    out.push(a);
+    out.push(a.startsWith('-') ? a : redactUrl(a));
     const next = argv[i + 1];
     if (a.startsWith('-') && next !== undefined && !next.startsWith('-')) {
       out.push(redactValue(a, next));
       i++;
     }
   }
-  return ['holdline', ...out].map((a) => (a.startsWith('[') ? a : quote(a))).join(' ');
+  return ['holdline', ...out].map(quote).join(' ');
 }
 
 function redactValue(flag: string, value: string): string {
