@@ -239,6 +239,26 @@ export interface RunResult<Verdict = unknown> {
   thresholds?: ThresholdResult[];
   /** Set when a `:abort` threshold stopped the run early. */
   abortedBy?: ThresholdAbort | null;
+  /** `--target-metrics`: the target's own Prometheus figures, scraped every second. */
+  targetMetrics?: TargetMetrics;
+}
+
+export interface TargetMetricsSample {
+  t: number; // ms since the run started
+  /** CPU % of one core since the previous sample (null on the first, or without a CPU counter). */
+  cpuPct: number | null;
+  rssBytes: number | null;
+  connections: number | null;
+  eldP99Ms: number | null;
+}
+
+export interface TargetMetrics {
+  url: string; // redacted
+  scrapes: number;
+  failures: number;
+  /** The last failure, one line (null when every scrape worked). */
+  lastError: string | null;
+  samples: TargetMetricsSample[];
 }
 
 /** One worker's interval snapshot, flattened for charts (counts are for that interval). */

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { HeartbeatSpec, PlanKind, RunResult, StepResult } from '../contract.js';
 import { HtmlReportWriter } from '../report/html/writer.js';
 import { DashboardReporter } from '../report/dashboard/server.js';
+import { TargetMetricsScraper } from '../scrape/scraper.js';
 import { redactArgv } from '../report/redact-argv.js';
 import { ThresholdOutput } from '../thresholds/output.js';
 import { ThresholdsTextReporter } from '../report/thresholds-text.js';
@@ -45,6 +46,8 @@ export interface CommonOptions {
   threshold?: ThresholdFlag;
   /** Write no HTML report beside the JSON result. */
   html: boolean;
+  /** `--target-metrics URL`: the target's Prometheus endpoint. */
+  targetMetrics?: string;
   /** `--dashboard [PORT]`: true for a free port. */
   dashboard?: boolean | number;
 }
@@ -60,6 +63,11 @@ export function addCommonOptions(
       collectThreshold,
     )
     .option('--no-html', 'no HTML report beside the JSON result')
+    .option(
+      '--target-metrics <url>',
+      "the target's Prometheus endpoint, scraped every second into the result and the report",
+      parseHttpUrl,
+    )
     .option(
       '--dashboard [port]',
       'a live page on 127.0.0.1 (a free port unless given) following the run over SSE; printed at start',
@@ -107,6 +115,12 @@ export function addCommonOptions(
 
 export { parseDuration, parseFraction, parseCount };
 
+function parseHttpUrl(raw: string): string {
+  if (!/^https?:\/\/[^/\s]+/i.test(raw))
+    throw new InvalidArgumentError('Expected an http:// or https:// URL.');
+  return raw;
+}
+
 function parsePort(raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
@@ -146,9 +160,11 @@ export function makeReporters(
     typeof o.dashboard === 'number' || o.dashboard === true
       ? [new DashboardReporter(o.dashboard === true ? 0 : o.dashboard, io.stderr)]
       : [];
+  const scraper = o.targetMetrics ? new TargetMetricsScraper(o.targetMetrics) : null;
   return {
     reporters: [
       ...files,
+      ...(scraper ? [scraper] : []),
       ...(rules.length > 0 ? [thresholds] : []),
       ...dashboard,
       ...outputReporters(command, o, io, text),
@@ -157,6 +173,7 @@ export function makeReporters(
     signal: rules.some((r) => r.abort) ? AbortSignal.any([io.signal, stop.signal]) : io.signal,
     finish: (r) => {
       if (commandLine) r.info.commandLine = commandLine;
+      scraper?.finish(r);
       if (rules.length > 0) thresholds.finish(r);
     },
   };

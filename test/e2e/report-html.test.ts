@@ -75,20 +75,32 @@ async function quickRun(
 
 const OVER_TIME = ['activity', 'generator', 'generator-rss'];
 
-test('capacity report: curve, phase timings per point, activity and generator health', async () => {
+test('capacity report: curve, phase timings per point, activity, generator and target health', async () => {
   const r = await quickRun('html-cap', [
     'capacity',
     target.wsUrl,
-    '--points',
-    '5,20,40',
-    '--hold',
-    '500ms',
-    '--pause',
-    '0',
+    ...['--points', '5,20,40', '--hold', '1500ms', '--pause', '0'],
+    ...['--target-metrics', `${target.url}/metrics`],
   ]);
   assert.equal(r.code, 0, r.text);
-  assert.ok((onlyResult(r.out).timeline ?? []).length >= 3, 'a timeline row per interval');
-  await checkReport('capacity', r.out, ['capacity-curve', 'phase-connect', 'phase-upgrade', ...OVER_TIME]);
+  const res = onlyResult(r.out);
+  assert.ok((res.timeline ?? []).length >= 3, 'a timeline row per interval');
+  const server = res.targetMetrics!;
+  assert.equal(server.failures, 0, server.lastError ?? '');
+  assert.ok(
+    server.samples.some((s) => (s.connections ?? 0) > 0),
+    'the target counted the open sessions',
+  );
+  assert.ok(server.samples.some((s) => s.cpuPct !== null && (s.rssBytes ?? 0) > 0));
+  const charts = [
+    'capacity-curve',
+    'phase-connect',
+    'phase-upgrade',
+    ...OVER_TIME,
+    'target-server',
+    'target-memory',
+  ];
+  await checkReport('capacity', r.out, charts);
 });
 
 test('sustain report: premature closes by time since open, with the idle-timeout finding', async () => {

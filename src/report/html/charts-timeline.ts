@@ -118,3 +118,46 @@ export function timelineCharts(r: RunResult): LineChart[] {
   }
   return charts;
 }
+
+/** `--target-metrics`: the server side of the same seconds. */
+export function targetMetricCharts(r: RunResult): LineChart[] {
+  const s = r.targetMetrics?.samples ?? [];
+  if (s.length === 0) return [];
+  const x = s.map((row) => sec(row.t));
+  const vlines = stepMarks(r);
+  return [
+    {
+      type: 'chart',
+      id: 'target-server',
+      title: "The target's CPU and connections (its Prometheus endpoint)",
+      note: `Scraped from ${r.targetMetrics!.url} every second (${r.targetMetrics!.failures} of ${r.targetMetrics!.scrapes} scrapes failed).`,
+      x,
+      xLabel: 'seconds since the start',
+      yLabel: 'CPU % of one core',
+      y2Label: 'open connections',
+      series: [
+        { label: 'CPU %', values: s.map((row) => row.cpuPct), color: COLORS.p99 },
+        { label: 'connections', values: s.map((row) => row.connections), color: COLORS.p50, axis: 1 },
+      ],
+      vlines,
+    },
+    {
+      type: 'chart',
+      id: 'target-memory',
+      title: "The target's memory and event-loop delay",
+      x,
+      xLabel: 'seconds since the start',
+      yLabel: 'RSS MB',
+      y2Label: 'event-loop delay p99, ms',
+      series: [
+        {
+          label: 'RSS MB',
+          values: s.map((row) => (row.rssBytes === null ? null : Math.round(row.rssBytes / 1e5) / 10)),
+          color: COLORS.p50,
+        },
+        { label: 'event-loop delay p99', values: s.map((row) => row.eldP99Ms), color: COLORS.warn, axis: 1 },
+      ],
+      vlines,
+    },
+  ];
+}

@@ -5,7 +5,7 @@ import { chartLibrary } from './assets.js';
 import { broadcastCharts } from './charts-broadcast.js';
 import { capacityCurve, closeAgeChart, phaseCharts } from './charts-ladder.js';
 import { loadCharts } from './charts-load.js';
-import { timelineCharts } from './charts-timeline.js';
+import { targetMetricCharts, timelineCharts } from './charts-timeline.js';
 import { CLIENT_JS } from './client.js';
 import { badge, esc, hostLine, thresholdTable, verdictLines, warningLines } from './header.js';
 import type { Chart, Section } from './spec.js';
@@ -58,7 +58,7 @@ export function runSections(r: RunResult, prefix = ''): Section[] {
   if (cmd === 'broadcast')
     sections.push({ title: 'Delivery', charts: broadcastCharts(r as RunResult<BroadcastVerdict>) });
   sections.push({ title: 'Session phases', charts: phaseCharts(r) });
-  sections.push({ title: 'Over time', charts: timelineCharts(r) });
+  sections.push({ title: 'Over time', charts: [...timelineCharts(r), ...targetMetricCharts(r)] });
   return sections
     .filter((s) => s.charts.length > 0)
     .map((s) => ({
