@@ -26,6 +26,11 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'broadcast-sse: 10,000 SSE subscribers, fan-out of one code', file: 'broadcast-sse.js', args: [] },
   { name: 'load-ceiling: messages/s and latency at 64 B and 5,000 chars', file: 'load-ceiling.js', args: [] },
   { name: 'workloads: W1-W3 against the reference target', file: 'workloads.js', args: [] },
+  {
+    name: 'report-render: the HTML report of a 100,000-point load history',
+    file: 'report-render.js',
+    args: [],
+  },
 ];
 
 const only = process.argv[2];

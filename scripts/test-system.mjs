@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 const NEEDS = [
   { command: 'redis-server', pkg: 'redis-server', for: "the target's Redis tests" },
   { command: 'prlimit', pkg: 'util-linux', for: 'the open-file limit tests' },
+  { command: 'chromium', pkg: 'chromium', for: 'the HTML report tests (headless)' },
 ];
 
 const found = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -216,6 +216,8 @@ export interface RunInfo {
   startedAt: number;
   config: Record<string, unknown>; // redacted
   host: Record<string, unknown>;
+  /** The command line as typed, secrets redacted (added in 0.1; older results lack it). */
+  commandLine?: string;
 }
 
 export type RunEvent =
@@ -234,6 +236,78 @@ export interface RunResult<Verdict = unknown> {
   interrupted: boolean;
   diagnosis: string[]; // one-line explanations (e.g. "nothing is listening at …")
   exitCode: number;
+  /** Every interval snapshot, one row per worker and second (older results lack it). */
+  timeline?: TimelineRow[];
+  /** `--threshold` rules, judged over this result (absent when none was given). */
+  thresholds?: ThresholdResult[];
+  /** Set when a `:abort` threshold stopped the run early. */
+  abortedBy?: ThresholdAbort | null;
+  /** `--target-metrics`: the target's own Prometheus figures, scraped every second. */
+  targetMetrics?: TargetMetrics;
+}
+
+export interface TargetMetricsSample {
+  t: number; // ms since the run started
+  /** CPU % of one core since the previous sample (null on the first, or without a CPU counter). */
+  cpuPct: number | null;
+  rssBytes: number | null;
+  connections: number | null;
+  eldP99Ms: number | null;
+}
+
+export interface TargetMetrics {
+  url: string; // redacted
+  scrapes: number;
+  failures: number;
+  /** The last failure, one line (null when every scrape worked). */
+  lastError: string | null;
+  samples: TargetMetricsSample[];
+}
+
+/** One worker's interval snapshot, flattened for charts (counts are for that interval). */
+export interface TimelineRow {
+  t: number; // ms since the run started, at the end of the interval
+  step: number;
+  worker: number;
+  active: number;
+  pending: number;
+  started: number;
+  failed: number;
+  failures: Record<string, number>;
+  sent: number;
+  recv: number;
+  cpuPct: number;
+  eldP99Ms: number;
+  rssBytes: number;
+  /** The generator's saturation rule held in this interval. */
+  saturated: boolean;
+  /** Heartbeat round trips of this interval (absent when none was measured). */
+  heartbeat?: { count: number; p50Ms: number; p99Ms: number };
+}
+
+// ---------------------------------------------------------------- thresholds (--threshold)
+
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '=' | '!=';
+
+export interface ThresholdResult {
+  /** As given, e.g. `p95<500ms` or `errors<5%:abort`. */
+  expr: string;
+  metric: string;
+  op: ThresholdOp;
+  /** Fractions 0..1, milliseconds or counts, as the metric is measured. */
+  limit: number;
+  unit: 'fraction' | 'ms' | 'count';
+  abort: boolean;
+  /** null: the run measured nothing for this metric (counts as failed). */
+  value: number | null;
+  passed: boolean;
+}
+
+export interface ThresholdAbort {
+  expr: string;
+  /** One sentence: the value that broke the rule and when. */
+  reason: string;
+  atMs: number; // since the run started
 }
 
 // ---------------------------------------------------------------- verdicts

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { V, type RunInfo, type RunResult, type StepResult } from './contract.js';
+import { V, type RunInfo, type RunResult, type StepResult, type TimelineRow } from './contract.js';
 import type { Fleet } from './fleet/fleet.js';
 import type { Plan } from './plans/plan.js';
 import type { Reporter } from './report/reporter.js';
 import { Redactor } from './report/redact.js';
+import { timelineRow } from './run-timeline.js';
 
 export interface RunOptions {
   info: Omit<RunInfo, 'v' | 'id' | 'startedAt'> & { id?: string };
@@ -14,6 +15,11 @@ export interface RunOptions {
   exitCode: (verdict: unknown, steps: StepResult[], interrupted: boolean) => number;
   /** Hides secrets in everything reporters get and in the result returned (default: built-in names only). */
   redact?: Redactor;
+  /**
+   * Outputs judged over the finished result before reporters see it (thresholds, the command
+   * line): they may add their findings and raise the exit code.
+   */
+  finish?: (result: RunResult) => void;
 }
 
 /** `2025-01-31T12-00-00-000Z-a1b2c3`: sorts by time, unique enough for file names. */
@@ -41,6 +47,7 @@ export async function runPlan<V>(
   for (const r of reporters) r.runStart?.(info);
   const steps: StepResult[] = [];
   const shown: StepResult[] = [];
+  const timeline: TimelineRow[] = [];
   let spec = o.signal.aborted ? null : plan.first();
   while (spec) {
     const shownSpec = redact.spec(spec);
@@ -48,6 +55,7 @@ export async function runPlan<V>(
     const result = await fleet.runStep(
       spec,
       (snap) => {
+        timeline.push(timelineRow(snap, info.startedAt));
         for (const r of reporters) r.interval?.(snap);
       },
       o.signal,
@@ -74,9 +82,11 @@ export async function runPlan<V>(
       interrupted,
       diagnosis: o.diagnose ? o.diagnose(shown) : [],
       exitCode: o.exitCode(verdict, shown, interrupted),
+      timeline,
     },
     shown,
   );
+  o.finish?.(result);
   for (const r of reporters) await r.runEnd?.(result);
   return result;
 }

@@ -1,6 +1,13 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { HeartbeatSpec, PlanKind, RunResult, StepResult } from '../contract.js';
+import { HtmlReportWriter } from '../report/html/writer.js';
+import { DashboardReporter } from '../report/dashboard/server.js';
+import { TargetMetricsScraper } from '../scrape/scraper.js';
+import { redactArgv } from '../report/redact-argv.js';
+import { ThresholdOutput } from '../thresholds/output.js';
+import { ThresholdsTextReporter } from '../report/thresholds-text.js';
+import { collectThreshold, THRESHOLD_HELP, thresholdRules, type ThresholdFlag } from './thresholds-flag.js';
 import { CAPACITY_PRESETS, type CapacityPreset } from '../plans/capacity.js';
 import { heartbeatWarning } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
@@ -42,10 +49,37 @@ export interface CommonOptions {
   emfDimension?: Record<string, string>;
   progress: boolean;
   color: boolean;
+  /** `--threshold`: point success rate and rules on the result. */
+  threshold?: ThresholdFlag;
+  /** Write no HTML report beside the JSON result. */
+  html: boolean;
+  /** `--target-metrics URL`: the target's Prometheus endpoint. */
+  targetMetrics?: string;
+  /** `--dashboard [PORT]`: true for a free port. */
+  dashboard?: boolean | number;
 }
 
-export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: number }): Command {
+export function addCommonOptions(
+  cmd: Command,
+  defaults: { connectConcurrency: number; thresholdRate?: string },
+): Command {
   return cmd
+    .option(
+      '--threshold <rule>',
+      defaults.thresholdRate ? `${defaults.thresholdRate}; or ${THRESHOLD_HELP}` : THRESHOLD_HELP,
+      collectThreshold,
+    )
+    .option('--no-html', 'no HTML report beside the JSON result')
+    .option(
+      '--target-metrics <url>',
+      "the target's Prometheus endpoint, scraped every second into the result and the report",
+      parseHttpUrl,
+    )
+    .option(
+      '--dashboard [port]',
+      'a live page on 127.0.0.1 (a free port unless given) following the run over SSE; printed at start',
+      parsePort,
+    )
     .option('--scenario <file>', 'session scenario file (.yaml, .json) or module (.js, .mjs)')
     .option(
       '-H, --header <header>',
@@ -101,15 +135,68 @@ export function addCommonOptions(cmd: Command, defaults: { connectConcurrency: n
 
 export { parseDuration, parseFraction, parseCount };
 
-/** Reporters for a run: result file always; text, JSON lines or EMF on stdout; progress on stderr. */
+function parseHttpUrl(raw: string): string {
+  if (!/^https?:\/\/[^/\s]+/i.test(raw))
+    throw new InvalidArgumentError('Expected an http:// or https:// URL.');
+  return raw;
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('Expected a port, 1 to 65535.');
+  return n;
+}
+
+export interface RunOutputs {
+  reporters: Reporter[];
+  resultPath: () => string;
+  /** The run's stop: the user's (Ctrl-C) or an `:abort` threshold's. */
+  signal: AbortSignal;
+  /** Judges the thresholds and records the command line in the finished result. */
+  finish: (r: RunResult) => void;
+}
+
+/**
+ * Reporters for a run: result file and its HTML report; text, JSON lines or EMF on stdout;
+ * progress on stderr; the thresholds. `own` replaces the result file (the suite's stages).
+ */
 export function makeReporters(
   command: PlanKind,
   o: CommonOptions,
   io: CliIO,
-  text: Reporter,
-): { reporters: Reporter[]; resultPath: () => string } {
-  const writer = new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
-  return { reporters: [writer, ...outputReporters(command, o, io, text)], resultPath: () => writer.path };
+  text: Reporter | null,
+  own?: Reporter,
+): RunOutputs {
+  const rules = thresholdRules(command, o.threshold, command !== 'load' && command !== 'broadcast');
+  const stop = new AbortController();
+  const thresholds = new ThresholdOutput(rules, stop, () => io.signal.aborted);
+  const commandLine = io.argv ? redactArgv(io.argv) : undefined;
+  const writer = own ? null : new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
+  const files: Reporter[] = writer
+    ? [writer, ...(o.html === false ? [] : [new HtmlReportWriter(() => writer.path, io.stderr, io.cwd)])]
+    : [own!];
+  const dashboard =
+    typeof o.dashboard === 'number' || o.dashboard === true
+      ? [new DashboardReporter(o.dashboard === true ? 0 : o.dashboard, io.stderr)]
+      : [];
+  const scraper = o.targetMetrics ? new TargetMetricsScraper(o.targetMetrics) : null;
+  return {
+    reporters: [
+      ...files,
+      ...(scraper ? [scraper] : []),
+      ...(rules.length > 0 ? [thresholds] : []),
+      ...dashboard,
+      ...outputReporters(command, o, io, text),
+    ],
+    resultPath: () => writer?.path ?? '',
+    signal: rules.some((r) => r.abort) ? AbortSignal.any([io.signal, stop.signal]) : io.signal,
+    finish: (r) => {
+      if (commandLine) r.info.commandLine = commandLine;
+      scraper?.finish(r);
+      if (rules.length > 0) thresholds.finish(r);
+    },
+  };
 }
 
 /**
@@ -128,7 +215,7 @@ export function outputReporters(
   if (o.logFormat === 'json') {
     reporters.push(new JsonLogReporter(io.stdout));
   } else {
-    reporters.push(text);
+    reporters.push(text, new ThresholdsTextReporter(io.stdout));
     if (o.logFormat === 'emf') {
       reporters.push(
         new EmfReporter(io.stdout, {
@@ -160,7 +247,7 @@ export function stepsPassed(steps: StepResult[], passed: (r: StepResult) => bool
 export interface CapacityFlags {
   preset: CapacityPreset;
   points?: number[];
-  threshold?: number;
+  threshold?: ThresholdFlag;
   stepTimeout?: number;
   pause?: number;
   hold: number;
@@ -181,11 +268,6 @@ export function addCapacityOptions(cmd: Command): Command {
       '--points <list>',
       'session counts to test, e.g. 10,50,100 (preset aws: 10,50,100,200,500,1000,2000,5000)',
       parseCountList,
-    )
-    .option(
-      '--threshold <fraction>',
-      'success rate a point needs to pass, 0.8 or 80% (aws 80%, ecs 75%)',
-      parseFraction,
     )
     .option(
       '--step-timeout <duration>',
@@ -219,7 +301,7 @@ export function capacityLadder(o: CapacityFlags): {
   const preset = CAPACITY_PRESETS[o.preset];
   return {
     points: o.points ?? [...preset.points],
-    threshold: o.threshold ?? preset.threshold,
+    threshold: o.threshold?.rate ?? preset.threshold,
     stepTimeoutMs: o.stepTimeout ?? preset.stepTimeoutMs,
     pauseMs: o.pause ?? preset.pauseMs,
   };

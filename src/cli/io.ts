@@ -12,6 +12,8 @@ export interface CliIO {
   signal: AbortSignal;
   /** A command sets `exit.code` when it ends with a non-zero status that is not a usage error. */
   exit: ExitHolder;
+  /** The arguments after `holdline`, for the command line a report shows (redacted there). */
+  argv?: readonly string[];
 }
 
 /** Where a command leaves its exit code (commands return normally; user mistakes throw UserError). */

@@ -5,7 +5,7 @@ import { analyzeCloses } from '../plans/sustain.js';
 import type { Reporter } from '../report/reporter.js';
 import { SustainTextReporter } from '../report/sustain-text.js';
 import { runPlan } from '../run.js';
-import { makeReporters, outputReporters, useColor, type CommonOptions } from './common.js';
+import { makeReporters, useColor, type CommonOptions } from './common.js';
 import { prepareRun, type RunContext } from './prepare.js';
 import type { CliIO } from './io.js';
 
@@ -92,9 +92,7 @@ export async function ladderOn(
     },
   });
   const text = s.text({ passed: (r) => plan.passed(r), target: ctx.target.label, color: useColor(o, io) });
-  const reporters = own
-    ? [own.result, ...outputReporters(s.kind, o, io, own.quiet ? null : text)]
-    : makeReporters(s.kind, o, io, text).reporters;
+  const { reporters, signal, finish } = makeReporters(s.kind, o, io, own?.quiet ? null : text, own?.result);
   return runPlan(plan, ctx.fleet, reporters, {
     redact: ctx.redact,
     info: {
@@ -105,7 +103,8 @@ export async function ladderOn(
       host: ctx.hostFacts,
     },
     pauseMs: s.pauseMs,
-    signal: io.signal,
+    signal,
+    finish,
     diagnose: (steps) => diagnose(steps, ctx.target),
     exitCode: (verdict, _steps, interrupted) =>
       ladderExitCode(verdict as CapacityVerdict | null, interrupted, s.minCapacity),

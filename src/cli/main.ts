@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<MakeCommand>> = {
   plan: async () => (await import('./commands/plan.js')).planCommand,
   suite: async () => (await import('./commands/suite.js')).suiteCommand,
   init: async () => (await import('./commands/init.js')).initCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
 };
 
 /** The program with the command `argv` names (every command for help, version or a typo). */
@@ -53,8 +55,9 @@ export async function buildProgram(io: CliIO, argv: readonly string[] = []): Pro
 }
 
 /** Runs the CLI with injected globals; returns the exit code (never calls process.exit). */
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(argv: string[], cliIO: CliIO): Promise<number> {
   tuneHeap();
+  const io: CliIO = { ...cliIO, argv: cliIO.argv ?? argv };
   try {
     const program = await buildProgram(io, argv);
     await program.parseAsync(argv, { from: 'user' });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { writeHtmlReport } from '../report/html/writer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapacityVerdict, HeartbeatSpec, RunResult } from '../contract.js';
 import { UserError } from '../errors.js';
@@ -113,7 +114,14 @@ export async function runSuite(url: string | undefined, o: SuiteOptions, io: Cli
     doc.interrupted = io.signal.aborted;
     doc.verdict = suiteVerdict(doc, o.minCapacity);
     doc.exitCode = suiteExitCode(doc, doc.verdict);
+    // --threshold rules are judged on each stage's run; one that failed fails the suite.
+    const stages = [doc.capacity, doc.sustain?.result];
+    if (doc.exitCode === 0 && stages.some((r) => r?.thresholds?.some((t) => !t.passed))) doc.exitCode = 1;
     save();
+    if (o.html !== false) {
+      const html = writeHtmlReport(file.path, doc);
+      io.stderr.write(`report: ${path.relative(io.cwd, html) || html}\n`);
+    }
     say('\n' + suiteSummary(doc, { file: path.relative(io.cwd, file.path) || file.path }));
     event('suite-end', { id, verdict: doc.verdict, exitCode: doc.exitCode, file: file.path });
     if (o.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

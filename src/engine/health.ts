@@ -8,6 +8,14 @@ const SATURATED_ELD_P99_MS = 50;
 const SATURATED_ELD_MAX_MS = 1000;
 const ELD_RESOLUTION_MS = 20;
 
+/** The generator was the bottleneck in this interval: busy and late, or stalled. */
+export function isSaturated(h: Health): boolean {
+  return (
+    (h.cpuPct >= SATURATED_CPU_PCT && h.eldP99Ms >= SATURATED_ELD_P99_MS) ||
+    h.eldMaxMs >= SATURATED_ELD_MAX_MS
+  );
+}
+
 export function countOpenFds(): number {
   try {
     return readdirSync('/proc/self/fd').length;
@@ -69,12 +77,7 @@ export class HealthSampler {
     if (h.cpuPct > this.maxCpuPct) this.maxCpuPct = h.cpuPct;
     if (h.eldMaxMs > this.maxEld) this.maxEld = h.eldMaxMs;
     if (h.fds > this.maxFds) this.maxFds = h.fds;
-    if (
-      (h.cpuPct >= SATURATED_CPU_PCT && h.eldP99Ms >= SATURATED_ELD_P99_MS) ||
-      h.eldMaxMs >= SATURATED_ELD_MAX_MS
-    ) {
-      this.saturated = true;
-    }
+    if (isSaturated(h)) this.saturated = true;
   }
 
   /** Reading RSS opens /proc/self/stat: at the open-file cap it fails, and the last value stands. */

@@ -189,6 +189,9 @@ export function renderMetrics(ctx: TargetContext): string {
   out.push(`${p}resident_memory_bytes ${mem.rss}`);
   head(`${p}heap_used_bytes`, 'gauge', 'V8 heap in use.');
   out.push(`${p}heap_used_bytes ${mem.heapUsed}`);
+  const cpu = process.cpuUsage();
+  head(`${p}cpu_seconds_total`, 'counter', 'CPU time of this process, user and system.');
+  out.push(`${p}cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
   head(`${p}uptime_seconds`, 'gauge', 'Seconds since this target started.');
   out.push(`${p}uptime_seconds ${(Date.now() - st.startedAt) / 1000}`);
   head(`${p}info`, 'gauge', 'Constant 1, labelled with this process.');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { runCliChild } from '../helpers/cli.js';
 import { closedPort } from '../helpers/net.js';
 import { spawnTarget } from '../../src/target/spawn.js';
-import { readRunResult } from '../../src/report/json.js';
+import { onlyResult } from '../helpers/results.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'holdline-e2e-'));
@@ -25,9 +25,8 @@ test('nothing listening: every session refused, quick end, diagnosis, exit 1, re
   assert.match(r.stdout, /✗    10 sessions:     0 successful \(  0\.0%\)/);
   assert.match(r.stdout, new RegExp(`Nothing is listening at 127\\.0\\.0\\.1:${port}`));
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
-  const files = readdirSync(out);
-  assert.equal(files.length, 1);
-  const res = readRunResult(path.join(out, files[0]));
+  const res = onlyResult(out);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.html')).length, 1, 'the HTML report beside it');
   assert.equal(res.steps.length, 1);
   assert.deepEqual(res.steps[0].failures, { refused: 10 });
   assert.equal(res.exitCode, 1);
@@ -89,8 +88,7 @@ test('the target killed in the middle of a step: the run ends with what it saw, 
     );
     assert.ok(killed);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const files = readdirSync(out);
-    const res = readRunResult(path.join(out, files[0]));
+    const res = onlyResult(out);
     assert.equal(res.interrupted, false);
     const first = res.steps[0];
     assert.equal(first.successful, 0);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { assertValidResult } from '../helpers/schema.js';
 import { runCliChild } from '../helpers/cli.js';
 import { closedPort } from '../helpers/net.js';
 import type { SuiteResult } from '../../src/plans/suite.js';
@@ -13,10 +14,12 @@ function tmp(): string {
 
 /** The one suite result the run left in `dir`. */
 function suiteFile(dir: string): SuiteResult {
-  const files = readdirSync(dir);
+  const files = readdirSync(dir).filter((f) => !f.endsWith('.html'));
   assert.equal(files.length, 1, `files: ${files.join(', ')}`);
   assert.match(files[0], /^suite-.*\.json$/);
-  return JSON.parse(readFileSync(path.join(dir, files[0]), 'utf8')) as SuiteResult;
+  const doc: unknown = JSON.parse(readFileSync(path.join(dir, files[0]), 'utf8'));
+  assertValidResult(doc, files[0]);
+  return doc as SuiteResult;
 }
 
 const NO_STACK = /at .*\.js:\d+/;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/contract.js';
 import type { LoadFindings } from '../../src/engine/load-model.js';
 import type { StepResult } from '../../src/contract.js';
 import { readRunResult } from '../../src/report/json.js';
+import { assertValidResult } from './schema.js';
 
 /** A fresh directory for one run's --out. */
 export function outDir(prefix = 'out'): string {
@@ -16,7 +17,9 @@ export function outDir(prefix = 'out'): string {
 export function onlyResult<V = unknown>(dir: string): RunResult<V> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(', ')}`);
-  return readRunResult(path.join(dir, files[0])) as RunResult<V>;
+  const file = path.join(dir, files[0]);
+  assertValidResult(JSON.parse(readFileSync(file, 'utf8')), file);
+  return readRunResult(file) as RunResult<V>;
 }
 
 /** The load findings of a `holdline load` step. */

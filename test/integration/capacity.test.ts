@@ -199,7 +199,10 @@ test('holdline plan --from takes the safe limit of a real capacity result', asyn
   try {
     const cap = await runCli(['capacity', t.wsUrl, '--points', '50,100,200', '--out', out, ...FAST]);
     assert.equal(cap.code, 0, cap.stderr);
-    const file = path.join(out, readdirSync(out)[0]);
+    const file = path.join(
+      out,
+      readdirSync(out).find((f) => f.endsWith('.json'))!,
+    );
     assert.equal(onlyResult<CapacityVerdict>(out).verdict?.safeLimit, 80);
     const r = await runCli(['plan', '--from', file, '--target', '1000']);
     assert.equal(r.code, 0, r.stderr);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runCli } from '../helpers/cli.js';
-import { readRunResult } from '../../src/report/json.js';
+import { onlyResult } from '../helpers/results.js';
 
 // Any test command holds SSE sessions when the scenario's connection is SSE: the transport is
 // chosen from `connect.transport` (an http:// URL in the file means sse).
@@ -47,12 +47,7 @@ test('capacity with an SSE scenario holds event streams, and counts refusals as 
       dir,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = readRunResult(
-      path.join(
-        dir,
-        readdirSync(dir).find((f) => f.endsWith('.json'))!,
-      ),
-    );
+    const res = onlyResult(dir);
     assert.deepEqual(
       res.steps.map((s) => [s.sessions, s.successful]),
       [

@@ -236,7 +236,7 @@ export async function runBroadcast(
     });
     const label = external ? ctx.redact.url(o.subscribeUrl!) : ctx.target.label;
     const text = new BroadcastTextReporter({ out: io.stdout, target: label, color: useColor(o, io) });
-    const { reporters } = makeReporters('broadcast', { ...o, progress: false }, io, text);
+    const { reporters, signal, finish } = makeReporters('broadcast', { ...o, progress: false }, io, text);
     if (o.progress) {
       reporters.push(
         new BroadcastProgress({
@@ -264,7 +264,8 @@ export async function runBroadcast(
         host: ctx.hostFacts,
       },
       pauseMs: 0,
-      signal: io.signal,
+      signal,
+      finish,
       diagnose: (steps) => diagnose(steps, ctx.target),
       exitCode: (verdict, _steps, interrupted) => {
         if (interrupted) return 130;

@@ -24,7 +24,10 @@ export function capacityCommand(io: CliIO): Command {
     'also say how many tasks of this capacity serve N connections (20% buffer)',
     parseCount,
   );
-  addCommonOptions(cmd, { connectConcurrency: 200 });
+  addCommonOptions(cmd, {
+    connectConcurrency: 200,
+    thresholdRate: 'a share (80%): success rate a point needs (aws 80%, ecs 75%)',
+  });
   cmd.action(async (url: string | undefined, o: CapacityOptions) => {
     io.exit.code = await runCapacity(url, o, io);
   });

@@ -274,7 +274,7 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
       },
     });
     const text = new LoadTextReporter({ out: io.stdout, target: t.label, color: useColor(o, io) });
-    const { reporters } = makeReporters('load', o, io, text);
+    const { reporters, signal, finish } = makeReporters('load', o, io, text);
     const result: RunResult<LoadVerdict> = await runPlan(plan, ctx.fleet, reporters, {
       redact: ctx.redact,
       info: {
@@ -289,7 +289,8 @@ export async function runLoad(url: string | undefined, o: LoadOptions, io: CliIO
         host: ctx.hostFacts,
       },
       pauseMs: 0,
-      signal: io.signal,
+      signal,
+      finish,
       diagnose: (steps) => diagnose(steps, t),
       exitCode: (verdict, _steps, interrupted) => loadExitCode(verdict as LoadVerdict | null, interrupted),
     });

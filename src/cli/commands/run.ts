@@ -5,7 +5,7 @@ import { RUN_DEFAULTS, RunPlan, type RunVerdict } from '../../plans/run.js';
 import { RunTextReporter } from '../../report/run-text.js';
 import { runPlan } from '../../run.js';
 import { addCommonOptions, makeReporters, type CommonOptions } from '../common.js';
-import { parseCount, parseDuration, parseFraction } from '../parse.js';
+import { parseCount, parseDuration } from '../parse.js';
 import { prepareRun } from '../prepare.js';
 import type { CliIO } from '../io.js';
 
@@ -13,7 +13,6 @@ interface RunOptions extends CommonOptions {
   sessions: number;
   maxDuration: number;
   stepTimeout?: number;
-  threshold: number;
 }
 
 export function runCommand(io: CliIO): Command {
@@ -33,14 +32,11 @@ export function runCommand(io: CliIO): Command {
       '--step-timeout <duration>',
       'deadline for establishing every session (default: the ramp at --connect-rate plus 60s)',
       parseDuration,
-    )
-    .option(
-      '--threshold <fraction>',
-      'share of sessions that must succeed for exit 0',
-      parseFraction,
-      RUN_DEFAULTS.threshold,
     );
-  addCommonOptions(cmd, { connectConcurrency: 200 });
+  addCommonOptions(cmd, {
+    connectConcurrency: 200,
+    thresholdRate: `a share (80%): sessions that must succeed for exit 0 (default ${RUN_DEFAULTS.threshold * 100}%)`,
+  });
   cmd.action(async (url: string | undefined, o: RunOptions) => {
     io.exit.code = await runOnce(url, o, io);
   });
@@ -56,13 +52,13 @@ export async function runOnce(url: string | undefined, o: RunOptions, io: CliIO)
       connectRate: o.connectRate,
       stepTimeoutMs: o.stepTimeout,
       maxDurationMs: o.maxDuration,
-      threshold: o.threshold,
+      threshold: o.threshold?.rate ?? RUN_DEFAULTS.threshold,
       scenario: ctx.target.scenario,
       scenarioModule: ctx.target.scenarioModule,
       localAddresses: o.localAddress,
     });
     const text = new RunTextReporter({ out: io.stdout, target: ctx.target.label });
-    const { reporters } = makeReporters('run', o, io, text);
+    const { reporters, signal, finish } = makeReporters('run', o, io, text);
     const result: RunResult<RunVerdict> = await runPlan(plan, ctx.fleet, reporters, {
       redact: ctx.redact,
       info: {
@@ -72,7 +68,8 @@ export async function runOnce(url: string | undefined, o: RunOptions, io: CliIO)
         host: ctx.hostFacts,
       },
       pauseMs: 0,
-      signal: io.signal,
+      signal,
+      finish,
       diagnose: (steps) => diagnose(steps, ctx.target),
       exitCode: (verdict, _steps, interrupted) => {
         if (interrupted) return 130;

@@ -38,7 +38,10 @@ export function suiteCommand(io: CliIO): Command {
     '--json',
     'print the combined result as JSON on stdout instead of the text reports',
   );
-  addCommonOptions(cmd, { connectConcurrency: 200 });
+  addCommonOptions(cmd, {
+    connectConcurrency: 200,
+    thresholdRate: 'a share (80%): success rate a point needs (aws 80%, ecs 75%)',
+  });
   cmd.addHelpText('after', HELP);
   cmd.action(async (url: string | undefined, o: SuiteOptions) => {
     io.exit.code = await runSuite(url, o, io);

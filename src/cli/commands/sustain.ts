@@ -15,7 +15,6 @@ interface SustainOptions extends CommonOptions, HeartbeatFlags {
   points: number[];
   duration: number;
   heartbeat: number;
-  threshold: number;
   stepTimeout: number;
   pause: number;
   safetyFactor: number;
@@ -35,17 +34,14 @@ export function sustainCommand(io: CliIO): Command {
       d.durationMs,
     );
   addHeartbeatOptions(cmd, { heartbeatMs: d.heartbeatMs })
-    .option(
-      '--threshold <fraction>',
-      'share of connections that must last to the end',
-      parseFraction,
-      d.threshold,
-    )
     .option('--step-timeout <duration>', 'deadline for establishing a point', parseDuration, d.stepTimeoutMs)
     .option('--pause <duration>', 'pause between points', parseDuration, d.pauseMs)
     .option('--safety-factor <fraction>', 'safe limit = this × maximum reliable', parseFraction, 0.8)
     .option('--min-capacity <n>', 'exit 1 unless the maximum reliable count reaches N', parseCount);
-  addCommonOptions(cmd, { connectConcurrency: 200 });
+  addCommonOptions(cmd, {
+    connectConcurrency: 200,
+    thresholdRate: `a share (80%): connections that must last to the end (default ${d.threshold * 100}%)`,
+  });
   cmd.action(async (url: string | undefined, o: SustainOptions) => {
     io.exit.code = await runSustain(url, o, io);
   });
@@ -60,7 +56,7 @@ export async function runSustain(url: string | undefined, o: SustainOptions, io:
     {
       kind: 'sustain',
       points: o.points,
-      threshold: o.threshold,
+      threshold: o.threshold?.rate ?? SUSTAIN_DEFAULTS.threshold,
       stepTimeoutMs: o.stepTimeout,
       pauseMs: o.pause,
       holdMs: o.duration,

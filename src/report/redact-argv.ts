@@ -1,0 +1,42 @@
+// The command line a report shows: as typed, with every secret replaced (URLs with tokens,
+// credential headers, values of flags named like secrets).
+import { isSecretHeader, isSecretName, REDACTED, redactUrl } from './redact.js';
+
+const HEADER_FLAGS = new Set(['-H', '--header']);
+
+function quote(a: string): string {
+  return /^[\w@%+=:,./[\]-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+function redactHeader(h: string): string {
+  const i = h.indexOf(':');
+  return i > 0 && isSecretHeader(h.slice(0, i).trim()) ? `${h.slice(0, i)}: ${REDACTED}` : h;
+}
+
+/** `holdline capacity wss://h/ws?token=x -H 'Authorization: Bearer y'` → both values redacted. */
+export function redactArgv(argv: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) {
+      const flag = a.slice(0, eq);
+      const value = a.slice(eq + 1);
+      out.push(`${flag}=${redactValue(flag, value)}`);
+      continue;
+    }
+    out.push(a.startsWith('-') ? a : redactUrl(a));
+    const next = argv[i + 1];
+    if (a.startsWith('-') && next !== undefined && !next.startsWith('-')) {
+      out.push(redactValue(a, next));
+      i++;
+    }
+  }
+  return ['holdline', ...out].map(quote).join(' ');
+}
+
+function redactValue(flag: string, value: string): string {
+  if (HEADER_FLAGS.has(flag)) return redactHeader(value);
+  if (isSecretName(flag.replace(/^-+/, ''))) return REDACTED;
+  return redactUrl(value);
+}
