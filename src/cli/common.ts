@@ -171,7 +171,7 @@ export function makeReporters(
   const rules = thresholdRules(command, o.threshold, command !== 'load' && command !== 'broadcast');
   const stop = new AbortController();
   const thresholds = new ThresholdOutput(rules, stop, () => io.signal.aborted);
-  const commandLine = io.argv ? redactArgv(io.argv) : undefined;
+  const commandLine = io.argv ? redactArgv(io.argv, o.redact ?? []) : undefined;
   const writer = own ? null : new JsonResultWriter({ dir: path.resolve(io.cwd, o.out), id: '' });
   const files: Reporter[] = writer
     ? [writer, ...(o.html === false ? [] : [new HtmlReportWriter(() => writer.path, io.stderr, io.cwd)])]

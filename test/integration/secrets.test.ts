@@ -95,7 +95,8 @@ test('secrets from -H, ?token=, --redact, --publish-header and captures reach no
   assert.equal(issued.length, 2, 'the scenario captured one token per session');
 
   const files = readdirSync(out).map((f) => path.join(out, f));
-  assert.equal(files.length, 4, 'one result per command');
+  assert.equal(files.filter((f) => f.endsWith('.json')).length, 4, 'one result per command');
+  assert.equal(files.filter((f) => f.endsWith('.html')).length, 4, 'and its HTML report, searched too');
   const outputs = [
     ...files.map((f) => ({ name: path.basename(f), text: readFileSync(f, 'utf8') })),
     ...runs.flatMap((r, i) => [
